@@ -1,0 +1,400 @@
+"""Every write to calls, locations and caller sanctions.
+
+Each ``do_*`` function is one transaction that also writes its audit row and, after commit, publishes
+a live event. Nothing else writes these models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from siaga.calls import blocking
+from siaga.calls.models import (
+    OPERATOR_OUTCOMES,
+    Call,
+    CallerSanction,
+    CallState,
+    CtiEvent,
+    LocationFix,
+    Outcome,
+    SanctionStage,
+)
+from siaga.core import audit, regions
+from siaga.core.errors import Conflict, Forbidden, ValidationFailed
+from siaga.core.events import publish_on_commit
+from siaga.core.models import Integration, UserProfile
+from siaga.core.roles import Principal, Role
+from siaga.formats import cti, phone
+from siaga.formats.aml import AmlFix
+
+CALL_AUDIT_FIELDS = ("caller", "state", "offered_at", "answered_at", "ended_at", "agent", "operator_id",
+                     "transferred_to", "end_cause", "outcome", "outcome_auto", "incident_id", "anomalies")
+
+
+def call_summary(call: Call) -> dict[str, Any]:
+    """What live pages need to show a call (also the ``data`` of ``call.updated`` events)."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": call.pk,
+        "caller": call.caller or (None if call.caller_withheld else call.caller_raw),
+        "withheld": call.caller_withheld,
+        "line": call.line,
+        "state": call.state,
+        "offered_at": iso(call.offered_at),
+        "answered_at": iso(call.answered_at),
+        "ended_at": iso(call.ended_at),
+        "operator_id": call.operator_id,
+        "agent": call.agent,
+        "outcome": call.outcome,
+        "incident_id": call.incident_id,
+        "caller_blocked": call.caller_blocked,
+    }
+
+
+# ------------------------------------------------------------------------------------------------------
+# CTI ingestion
+# ------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IngestResult:
+    duplicate: bool
+    call_id: int
+    event_pk: int | None
+
+
+_AGENT_CACHE: dict[str, tuple[int | None, float]] = {}
+_AGENT_CACHE_SECONDS = 30.0
+
+
+def _operator_for_agent(agent: str) -> int | None:
+    """The user whose PBX extension (or username) is ``agent``; cached briefly, it is on the hot path."""
+    now = time.monotonic()
+    hit = _AGENT_CACHE.get(agent)
+    if hit is not None and now - hit[1] < _AGENT_CACHE_SECONDS:
+        return hit[0]
+    user_id = UserProfile.objects.filter(extension=agent).values_list("user_id", flat=True).first()
+    if user_id is None:
+        user_id = get_user_model().objects.filter(username=agent, is_active=True).values_list("pk", flat=True).first()
+    _AGENT_CACHE[agent] = (user_id, now)
+    return user_id
+
+
+def _lock_call(integration: Integration, call_ref: str) -> tuple[Call, bool]:
+    call = Call.objects.select_for_update().filter(integration=integration, call_ref=call_ref).first()
+    if call is not None:
+        return call, False
+    try:
+        with transaction.atomic():
+            return Call.objects.create(integration=integration, call_ref=call_ref), True
+    except IntegrityError:  # another event of the same call created it a moment ago
+        return Call.objects.select_for_update().get(integration=integration, call_ref=call_ref), False
+
+
+def _has_active_block(caller: str, now: datetime) -> bool:
+    return CallerSanction.objects.filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now), caller=caller, stage=SanctionStage.BLOCK,
+        lifted_at__isnull=True,
+    ).exists()
+
+
+def _note_anomaly(call: Call, text: str) -> None:
+    if text not in call.anomalies:
+        call.anomalies = [*call.anomalies, text]
+
+
+def _apply(call: Call, event: cti.CtiEvent, now: datetime) -> None:
+    """Fold one event into the call. Order-independent: the same events in any order give the same call."""
+    at = event.occurred_at
+    if event.type == "call.offered":
+        if call.offered_at is None or at < call.offered_at:
+            call.offered_at = at
+        if event.line:
+            call.line = event.line
+        if not call.caller and not call.caller_raw:
+            number = phone.normalise(event.caller, settings.PHONE_REGION)
+            call.caller = number.e164
+            call.caller_raw = number.raw
+            call.caller_withheld = number.withheld
+            if number.e164:
+                call.caller_blocked = _has_active_block(number.e164, now)
+            elif not number.withheld:
+                _note_anomaly(call, f"caller number {number.raw!r} is not a possible number")
+    elif event.type == "call.answered":
+        if call.answered_at is None or at < call.answered_at:
+            call.answered_at = at
+            if event.agent:
+                call.agent = event.agent
+                call.operator_id = _operator_for_agent(event.agent)
+        if call.outcome_auto and call.outcome == Outcome.ABANDONED:
+            call.outcome, call.outcome_auto = Outcome.UNTAGGED, False  # it was answered after all
+    elif event.type == "call.transferred":
+        if call.transferred_at is None or at >= call.transferred_at:
+            call.transferred_at = at
+            call.transferred_to = event.target or ""
+    elif event.type == "call.ended" and (call.ended_at is None or at > call.ended_at):
+        call.ended_at = at
+        call.end_cause = event.cause or ""
+
+    call.state = CallState.ENDED if call.ended_at else CallState.ACTIVE if call.answered_at else CallState.RINGING
+    if call.state == CallState.ENDED and call.answered_at is None and call.outcome == Outcome.UNTAGGED:
+        call.outcome, call.outcome_auto = Outcome.ABANDONED, True
+    if call.offered_at:
+        if call.answered_at and call.answered_at < call.offered_at:
+            _note_anomaly(call, "answered before offered (PBX clock?)")
+        if call.ended_at and call.ended_at < call.offered_at:
+            _note_anomaly(call, "ended before offered (PBX clock?)")
+    if call.answered_at and call.ended_at and call.ended_at < call.answered_at:
+        _note_anomaly(call, "ended before answered (PBX clock?)")
+
+
+def payload_digest(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+@transaction.atomic
+def do_ingest_cti_event(integration: Integration, event: cti.CtiEvent, payload: dict[str, Any]) -> IngestResult:
+    """Store one CTI event and fold it into its call. The same ``event_id`` twice is stored once.
+
+    The call row is locked first, so two copies of one event (a PBX retry racing the original) queue on
+    that lock and the second finds the first.
+    """
+    now = timezone.now()
+    digest = payload_digest(payload)
+    call, created = _lock_call(integration, event.call_id)
+    if not created:
+        existing = (CtiEvent.objects.filter(integration=integration, event_id=event.event_id)
+                    .values_list("payload_hash", "call_id").first())
+        if existing is not None:
+            if existing[0] != digest:
+                raise Conflict(f"event_id {event.event_id!r} was already stored with different content",
+                               field="event_id", code="event_id_reused")
+            return IngestResult(duplicate=True, call_id=existing[1], event_pk=None)
+    before = audit.snapshot(call, CALL_AUDIT_FIELDS)
+    try:
+        with transaction.atomic():
+            stored = CtiEvent.objects.create(
+                integration=integration, event_id=event.event_id, type=event.type, call=call,
+                occurred_at=event.occurred_at, received_at=now, payload=payload, payload_hash=digest,
+            )
+    except IntegrityError:
+        raise Conflict(f"event_id {event.event_id!r} was already used for another call", field="event_id",
+                       code="event_id_reused") from None
+    offered_before = call.offered_at
+    _apply(call, event, now)
+    call.save()
+    if call.caller and call.offered_at and offered_before is None:
+        _attach_pending_fixes(call)
+    after = audit.snapshot(call, CALL_AUDIT_FIELDS)
+    b, a = audit.changed(before, after)
+    audit.record(Principal.for_integration(integration), f"cti.{event.type}", call, before=b or None,
+                 after=a or None, note=f"event_id={event.event_id}")
+    publish_on_commit("call.updated", call_summary(call))
+    return IngestResult(duplicate=False, call_id=call.pk, event_pk=stored.pk)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Tagging and the blocking policy
+# ------------------------------------------------------------------------------------------------------
+def counted_strikes(caller: str, now: datetime) -> int:
+    """Strikes of a number: its prank/ghost-tagged calls within the window, tagged after the last lift."""
+    start = now - timedelta(days=settings.BLOCK_WINDOW_DAYS)
+    calls = Call.objects.filter(
+        Q(offered_at__gte=start) | Q(offered_at__isnull=True, first_seen_at__gte=start),
+        caller=caller, outcome__in=blocking.counted_outcomes(), outcome_auto=False,
+    )
+    last_lift = (CallerSanction.objects.filter(caller=caller, lifted_at__isnull=False)
+                 .exclude(lift_reason__startswith="retag:")
+                 .order_by("-lifted_at").values_list("lifted_at", flat=True).first())
+    if last_lift is not None:
+        calls = calls.filter(tagged_at__gt=last_lift)
+    return calls.count()
+
+
+def _apply_strike(call: Call, actor: Principal, now: datetime) -> CallerSanction | None:
+    if not call.caller:
+        return None  # a withheld or unusable number cannot be sanctioned
+    strike = counted_strikes(call.caller, now)
+    if strike < 1:
+        return None
+    stage = blocking.stage_for_strike(strike)
+    sanction = CallerSanction.objects.create(
+        caller=call.caller,
+        stage=SanctionStage.BLOCK if stage.is_block else SanctionStage.WARN,
+        strike=strike,
+        duration=stage.label,
+        starts_at=now,
+        ends_at=(now + stage.duration) if stage.duration else None,
+        reason=f"{call.get_outcome_display()} (panggilan #{call.pk})",
+        call=call,
+        created_by=actor.user,
+    )
+    audit.record(actor, "caller.sanction", sanction, after=audit.snapshot(sanction))
+    publish_on_commit("caller.sanctioned", sanction_summary(sanction))
+    return sanction
+
+
+def sanction_summary(sanction: CallerSanction) -> dict[str, Any]:
+    return {
+        "id": sanction.pk, "caller": sanction.caller, "stage": sanction.stage, "strike": sanction.strike,
+        "duration": sanction.duration, "starts_at": sanction.starts_at.isoformat(),
+        "ends_at": sanction.ends_at.isoformat() if sanction.ends_at else None,
+        "lifted_at": sanction.lifted_at.isoformat() if sanction.lifted_at else None,
+    }
+
+
+def _revoke_for_call(call: Call, actor: Principal, now: datetime) -> None:
+    """A corrected tag withdraws the sanctions that tag caused."""
+    for sanction in call.sanctions.filter(lifted_at__isnull=True):
+        before = audit.snapshot(sanction, ("lifted_at", "lift_reason"))
+        sanction.lifted_at = now
+        sanction.lifted_by = actor.user
+        sanction.lift_reason = "retag: penandaan panggilan dikoreksi"
+        sanction.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+        audit.record(actor, "caller.sanction_revoked", sanction, before=before,
+                     after=audit.snapshot(sanction, ("lifted_at", "lift_reason")))
+        publish_on_commit("caller.sanction_lifted", sanction_summary(sanction))
+
+
+@transaction.atomic
+def do_tag_call(call_id: int, outcome: str, actor: Principal, notes: str | None = None) -> Call:
+    """Tag a call (normal / ghost / prank / information / abandoned / test), applying the blocking policy.
+
+    Repeating the same tag changes nothing; correcting a prank/ghost tag withdraws the sanction it caused.
+    """
+    if outcome not in OPERATOR_OUTCOMES:
+        raise ValidationFailed(
+            f"outcome {outcome!r} is unknown; expected one of {', '.join(o.value for o in OPERATOR_OUTCOMES)}",
+            field="outcome",
+        )
+    call = Call.objects.select_for_update().filter(pk=call_id).first()
+    if call is None:
+        from siaga.core.errors import NotFound
+
+        raise NotFound(f"call {call_id} does not exist")
+    if notes is not None and len(notes) > 2000:
+        raise ValidationFailed("notes are longer than 2000 characters", field="notes")
+    now = timezone.now()
+    before = audit.snapshot(call, ("outcome", "outcome_auto", "tagged_by_id", "notes"))
+    same = call.outcome == outcome and not call.outcome_auto
+    if same and (notes is None or notes == call.notes):
+        return call
+    counted = blocking.counted_outcomes()
+    was_counted = call.outcome in counted and not call.outcome_auto
+    if not same:
+        call.outcome = outcome
+        call.outcome_auto = False
+        call.tagged_by = actor.user
+        call.tagged_at = now
+    if notes is not None:
+        call.notes = notes
+    call.save(update_fields=["outcome", "outcome_auto", "tagged_by", "tagged_at", "notes"])
+    audit.record(actor, "call.tag", call, before=before,
+                 after=audit.snapshot(call, ("outcome", "outcome_auto", "tagged_by_id", "notes")))
+    if not same:
+        if was_counted and outcome not in counted:
+            _revoke_for_call(call, actor, now)
+        elif outcome in counted and not was_counted:
+            _apply_strike(call, actor, now)
+    publish_on_commit("call.updated", call_summary(call))
+    return call
+
+
+@transaction.atomic
+def do_lift_caller_sanctions(caller: str, actor: Principal, reason: str) -> list[CallerSanction]:
+    """A supervisor lifts every active warning and block of a number; its strike count starts again."""
+    if not actor.has(Role.SUPERVISOR, Role.ADMIN):
+        raise Forbidden("only a supervisor or an admin can lift a block")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("a reason is required to lift a block", field="reason")
+    if len(reason) > 300:
+        raise ValidationFailed("the reason is longer than 300 characters", field="reason")
+    number = phone.normalise_or_raw(caller, settings.PHONE_REGION)
+    if not number:
+        raise ValidationFailed(f"{caller!r} is not a caller number", field="caller")
+    now = timezone.now()
+    active = list(CallerSanction.objects.select_for_update().filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now), caller=number, lifted_at__isnull=True))
+    for sanction in active:
+        before = audit.snapshot(sanction, ("lifted_at", "lift_reason"))
+        sanction.lifted_at = now
+        sanction.lifted_by = actor.user
+        sanction.lift_reason = reason
+        sanction.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+        audit.record(actor, "caller.sanction_lifted", sanction, before=before,
+                     after=audit.snapshot(sanction, ("lifted_at", "lift_reason")), note=reason)
+        publish_on_commit("caller.sanction_lifted", sanction_summary(sanction))
+    if not active:
+        raise Conflict(f"{number} has no active warning or block to lift", field="caller", code="nothing_to_lift")
+    return active
+
+
+# ------------------------------------------------------------------------------------------------------
+# AML locations
+# ------------------------------------------------------------------------------------------------------
+def _attach_pending_fixes(call: Call) -> int:
+    """Fixes that arrived before the call's CTI event are attached once the call is known."""
+    assert call.offered_at is not None and call.caller
+    window_start = call.offered_at - timedelta(minutes=settings.AML_MATCH_AFTER_MINUTES)
+    window_end = call.offered_at + timedelta(minutes=settings.AML_MATCH_BEFORE_MINUTES)
+    pending = LocationFix.objects.filter(
+        Q(fix_time__gte=window_start, fix_time__lte=window_end)
+        | Q(fix_time__isnull=True, received_at__gte=window_start, received_at__lte=window_end),
+        call__isnull=True, caller=call.caller,
+    )
+    return pending.update(call=call)
+
+
+def _matching_call(number: str, reference: datetime) -> Call | None:
+    """The most recent call from ``number`` that a fix taken at ``reference`` belongs to."""
+    return (Call.objects.filter(
+        caller=number,
+        offered_at__gte=reference - timedelta(minutes=settings.AML_MATCH_BEFORE_MINUTES),
+        offered_at__lte=reference + timedelta(minutes=settings.AML_MATCH_AFTER_MINUTES),
+    ).order_by("-offered_at").first())
+
+
+@transaction.atomic
+def do_store_location(fix: AmlFix, raw: str, actor: Principal, number: str | None) -> LocationFix:
+    """Store an AML fix and attach it to the caller's recent call; kept unattached (never lost) otherwise."""
+    caller = phone.normalise_or_raw(number or fix.device_number, settings.PHONE_REGION)
+    now = timezone.now()
+    kelurahan_id = None
+    if fix.has_fix and fix.lat is not None and fix.lon is not None:
+        kelurahan_id = regions.resolve(fix.lat, fix.lon).kelurahan_id
+    stored = LocationFix(
+        caller=caller, transport=fix.transport, has_fix=fix.has_fix, lat=fix.lat, lon=fix.lon,
+        radius_m=fix.radius_m, fix_time=fix.time_utc, method=fix.method, confidence_pct=fix.confidence_pct,
+        imei=(fix.imei or "")[:20], kelurahan_id=kelurahan_id, raw=raw[:8000], received_at=now,
+        integration=actor.integration,
+    )
+    if caller:
+        stored.call = _matching_call(caller, fix.time_utc or now)
+    stored.save()
+    audit.record(actor, "aml.location", stored,
+                 after={"caller": caller, "call_id": stored.call_id, "has_fix": fix.has_fix,
+                        "lat": fix.lat, "lon": fix.lon, "radius_m": fix.radius_m})
+    publish_on_commit("call.location", location_summary(stored))
+    return stored
+
+
+def location_summary(fix: LocationFix) -> dict[str, Any]:
+    return {
+        "id": fix.pk, "call_id": fix.call_id, "caller": fix.caller, "has_fix": fix.has_fix, "lat": fix.lat,
+        "lon": fix.lon, "radius_m": fix.radius_m, "method": fix.method,
+        "fix_time": fix.fix_time.isoformat() if fix.fix_time else None, "kelurahan_id": fix.kelurahan_id,
+        "transport": fix.transport,
+    }

@@ -1,0 +1,134 @@
+"""The JSON API v1: one NinjaAPI with a router per app, uniform errors and role gates.
+
+OpenAPI at /api/v1/openapi.json, interactive docs at /api/v1/docs (both for logged-in users).
+"""
+
+import logging
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
+
+from siaga.core.api_support import error_body, roles_of
+from siaga.core.errors import ActionError
+from siaga.formats.errors import FormatError
+
+log = logging.getLogger("siaga.api")
+
+_STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid", 429: "throttled"}
+
+
+class SiagaAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        """Add each operation's allowed roles (``x-roles``) to the document, and to its description."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        roles_by_id: dict[str, tuple[str, ...]] = {}
+        for _prefix, router in self._get_urls_routers():
+            for path_view in router.path_operations.values():
+                for operation in path_view.operations:
+                    roles = roles_of(operation.auth_callbacks) or ()
+                    roles_by_id[operation.operation_id or ""] = tuple(r.value for r in roles)
+        for methods in schema.get("paths", {}).values():
+            for spec in methods.values():
+                roles = roles_by_id.get(spec.get("operationId", ""))
+                if roles:
+                    spec["x-roles"] = list(roles)
+                    spec["description"] = (spec.get("description") or "") + f"\n\nRoles: {', '.join(roles)}."
+        return schema
+
+    def _get_urls_routers(self) -> Any:
+        return self._routers
+
+
+class JsonParser(Parser):
+    """Remembers why a body could not be parsed, so the 400 answer can say it."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        try:
+            return super().parse_body(request)
+        except Exception as exc:
+            request._siaga_parse_error = f"the body is not valid JSON: {exc}"  # type: ignore[attr-defined]
+            raise
+
+
+api = SiagaAPI(
+    parser=JsonParser(),
+    title="Siaga112 API",
+    version="1",
+    description=(
+        "112 calls, CTI, AML, caller blocking, incidents and dispatches. Authenticate with "
+        "`Authorization: Bearer <token>` (users: sgu_..., integrations: sgi_...), an HMAC signature "
+        "(X-Siaga-Integration, X-Siaga-Timestamp, X-Siaga-Signature) or the browser session with its CSRF "
+        "token. Times are UTC (ISO 8601). Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`."
+    ),
+    urls_namespace="api-v1",
+    docs_decorator=login_required,
+)
+
+
+def _json(request: HttpRequest, status: int, code: str, message: str, field: str | None = None) -> HttpResponse:
+    return api.create_response(request, error_body(code, message, field), status=status)
+
+
+@api.exception_handler(ActionError)
+def _action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
+    return _json(request, exc.status, exc.code, exc.message, exc.field)
+
+
+@api.exception_handler(FormatError)
+def _format_error(request: HttpRequest, exc: FormatError) -> HttpResponse:
+    return _json(request, 422, "invalid", exc.message, exc.field)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    parts = []
+    first_field = None
+    for error in exc.errors:
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "payload", "query", "path")]
+        name = ".".join(loc) or "body"
+        first_field = first_field or name
+        parts.append(f"{name}: {error.get('msg', 'invalid')}")
+    return _json(request, 422, "invalid", "; ".join(parts) or "invalid input", first_field)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _json(request, 401, "unauthenticated",
+                 "authentication required: send Authorization: Bearer <token>, a signed request, or log in")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    parse_error = getattr(request, "_siaga_parse_error", None)
+    if parse_error and exc.status_code == 400:
+        return _json(request, 400, "malformed", parse_error)
+    return _json(request, exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _json(request, 404, "not_found", str(exc) or "not found")
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.exception("unhandled API error on %s %s", request.method, request.path)
+    return _json(request, 500, "server_error", "internal error; it has been logged")
+
+
+def _register() -> None:
+    from siaga.calls.api import router as calls_router
+    from siaga.core.api import router as core_router
+    from siaga.incidents.api import router as incidents_router
+
+    api.add_router("", core_router)
+    api.add_router("", calls_router)
+    api.add_router("", incidents_router)
+
+
+_register()

@@ -1,0 +1,261 @@
+"""Django settings for Siaga112.
+
+Three layers, in this order:
+
+1. defaults written here, good for a single machine with no other service (SQLite under ``var/``);
+2. ``SIAGA_*`` environment variables (read through :mod:`siaga.config.env`, which names a wrong value);
+3. values computed from both, including the refusals: production without a secret key, and DEBUG on a
+   host reachable from outside loopback, stop the process with a clear message.
+
+docs/operations.md lists every variable; a test fails when one is read here and not documented there.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from siaga.config.env import Env
+
+env = Env()
+
+# --------------------------------------------------------------------------------------------------------
+# Layer 1 + 2: defaults, overridden by the environment
+# --------------------------------------------------------------------------------------------------------
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+_SOURCE_ROOT = PACKAGE_DIR.parent.parent
+# A source checkout keeps its runtime files in <repo>/var; an installed package uses ./var.
+_DEFAULT_VAR = (_SOURCE_ROOT / "var") if (_SOURCE_ROOT / "pyproject.toml").exists() else Path.cwd() / "var"
+
+# Under pytest the default is "test" (pytest-django reads the settings before any conftest runs).
+ENVIRONMENT = env.choice("ENV", "test" if "pytest" in sys.modules else "development",
+                         ("development", "production", "test"))
+VAR_DIR = env.path("VAR_DIR", _DEFAULT_VAR)
+DEBUG = env.bool("DEBUG", ENVIRONMENT == "development")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+DATABASE_URL = env.str("DATABASE_URL", "")
+if ENVIRONMENT == "test" and env.optional("TEST_DATABASE_URL"):
+    DATABASE_URL = env.str("TEST_DATABASE_URL", "")  # the suite's second pass (PostgreSQL)
+DB_POOL = env.bool("DB_POOL", True)
+REDIS_URL = env.optional("REDIS_URL")
+
+CITY_NAME = env.str("CITY_NAME", "Kota Cilegon")
+CITY_CODE = env.str("CITY_CODE", "36.72")  # Kemendagri code of the city
+TICKET_PREFIX = env.str("TICKET_PREFIX", "CLG")
+PHONE_REGION = env.str("PHONE_REGION", "ID")
+
+# Staged blocking of prank / ghost callers (calls.blocking): one stage per strike, counted over a window.
+BLOCK_STAGES = env.list("BLOCK_STAGES", ["warn", "24h", "3d", "permanent"])
+BLOCK_OUTCOMES = env.list("BLOCK_OUTCOMES", ["prank", "ghost"])
+BLOCK_WINDOW_DAYS = env.int("BLOCK_WINDOW_DAYS", 90, minimum=1)
+
+# AML: how far back from a location fix we look for the call it belongs to, and forward for a call that
+# arrives after its fix.
+AML_MATCH_BEFORE_MINUTES = env.int("AML_MATCH_BEFORE_MINUTES", 60, minimum=1)
+AML_MATCH_AFTER_MINUTES = env.int("AML_MATCH_AFTER_MINUTES", 10, minimum=0)
+# CTI/AML HMAC signatures carry a timestamp; older or newer than this is refused as a possible replay.
+SIGNATURE_MAX_SKEW_SECONDS = env.int("SIGNATURE_MAX_SKEW_SECONDS", 300, minimum=1)
+
+SESSION_COOKIE_AGE = env.int("SESSION_AGE_SECONDS", 12 * 3600, minimum=300)
+
+# --------------------------------------------------------------------------------------------------------
+# Layer 3: computed
+# --------------------------------------------------------------------------------------------------------
+_LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1", "testserver"}
+
+
+def _secret_key() -> str:
+    """The secret key: from the environment, a file, or (not in production) one generated under var/."""
+    value = env.optional("SECRET_KEY")
+    if value:
+        return value
+    key_file = env.optional("SECRET_KEY_FILE")
+    if key_file:
+        try:
+            text = Path(key_file).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"SIAGA_SECRET_KEY_FILE={key_file!r} cannot be read: {exc}.") from exc
+        if not text:
+            raise ImproperlyConfigured(f"SIAGA_SECRET_KEY_FILE={key_file!r} is empty.")
+        return text
+    if ENVIRONMENT == "production":
+        raise ImproperlyConfigured(
+            "Refusing to start in production without a secret key: set SIAGA_SECRET_KEY or "
+            "SIAGA_SECRET_KEY_FILE (50+ random characters, never committed to the repository)."
+        )
+    # Development and tests: a random key kept on this machine only (var/ is ignored by git).
+    path = VAR_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(64)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+if len(SECRET_KEY) < 32:
+    raise ImproperlyConfigured("The secret key is shorter than 32 characters; use 50+ random characters.")
+
+if DEBUG:
+    public = [host for host in ALLOWED_HOSTS if host not in _LOOPBACK]
+    if ENVIRONMENT == "production" or public:
+        raise ImproperlyConfigured(
+            "Refusing to start with DEBUG on "
+            + (f"for the public host(s) {', '.join(public)}" if public else "in production")
+            + ": DEBUG shows source code and settings to anyone who triggers an error. "
+            "Set SIAGA_DEBUG=0, or serve on loopback only."
+        )
+
+if ENVIRONMENT == "test" and "testserver" not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append("testserver")
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+if not DATABASE_URL:
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'siaga.sqlite3'}"
+try:
+    _db = dj_database_url.parse(DATABASE_URL)
+except Exception as exc:  # dj_database_url raises several types for a bad URL
+    raise ImproperlyConfigured(
+        f"SIAGA_DATABASE_URL is not a database URL ({exc}); use sqlite:///path or postgres://user@host/db."
+    ) from exc
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so two writers
+    # queue on busy_timeout instead of failing with "database is locked" on lock upgrade.
+    _db["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=10000;"
+            "PRAGMA foreign_keys=ON;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    if DB_POOL:
+        _db["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env.int("DB_POOL_SIZE", 20, minimum=2)}}
+        _db["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
+    else:
+        _db["CONN_MAX_AGE"] = 60
+else:
+    raise ImproperlyConfigured(f"SIAGA_DATABASE_URL uses {_db['ENGINE']}; Siaga112 supports SQLite and PostgreSQL.")
+DATABASES = {"default": _db}
+
+# --------------------------------------------------------------------------------------------------------
+# Django
+# --------------------------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "ninja",
+    "siaga.core",
+    "siaga.calls",
+    "siaga.incidents",
+    "siaga.console",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "siaga.config.urls"
+ASGI_APPLICATION = "siaga.config.asgi.application"
+WSGI_APPLICATION = "siaga.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "siaga.core.context.siaga",
+            ],
+        },
+    }
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if ENVIRONMENT == "test":
+    # Hashing cost is not what the tests measure.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True  # stored in UTC ...
+TIME_ZONE = "Asia/Jakarta"  # ... shown in WIB
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = ENVIRONMENT != "production"
+WHITENOISE_AUTOREFRESH = DEBUG
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if ENVIRONMENT == "production":
+    SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # no legitimate request body is larger
+
+NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_MAX_LIMIT = 500
+
+LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "siaga": {"handlers": ["console"], "level": LOG_LEVEL.upper(), "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
+}

@@ -1,0 +1,17 @@
+"""Root URL map: admin, API v1, console pages, i18n switch."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from siaga.config.api import api
+
+admin.site.site_header = "Siaga112 — Administrasi"
+admin.site.site_title = "Siaga112"
+admin.site.index_title = "Data induk"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("siaga.console.urls")),
+]

@@ -1,0 +1,76 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from siaga.core.models import Agency, ApiToken, AuditLog, Integration, Kecamatan, Kelurahan, UserProfile
+
+
+@admin.register(Kecamatan)
+class KecamatanAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "bps_code")
+    search_fields = ("name", "code")
+    exclude = ("geometry",)
+    readonly_fields = ("bbox", "centroid_lat", "centroid_lon", "source")
+
+
+@admin.register(Kelurahan)
+class KelurahanAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kecamatan", "postcode")
+    list_filter = ("kecamatan",)
+    search_fields = ("name", "code", "postcode")
+    exclude = ("geometry",)
+    readonly_fields = ("bbox", "centroid_lat", "centroid_lon", "source")
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ("short_name", "code", "name", "phone", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "short_name", "code")
+
+
+@admin.register(UserProfile)
+class UserProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "agency", "extension")
+    list_filter = ("agency",)
+    search_fields = ("user__username", "extension")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "hint", "created_at", "expires_at", "revoked_at", "last_used_at")
+    readonly_fields = ("hint", "created_at", "last_used_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # tokens are issued with `siaga token create`, which shows the clear text once
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "active", "created_at")
+    list_filter = ("kind", "active")
+    fields = ("name", "kind", "description", "active", "hmac_secret", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only, for admins too."""
+
+    list_display = ("at", "actor", "action", "object_type", "object_id", "note")
+    list_filter = ("action", "object_type")
+    search_fields = ("actor", "object_id", "note")
+    date_hierarchy = "at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in AuditLog._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

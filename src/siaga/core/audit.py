@@ -1,0 +1,63 @@
+"""Writing audit rows. Only actions call :func:`record`; nothing else writes the audit table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+
+from siaga.core.models import AuditLog
+from siaga.core.roles import Principal
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The concrete field values of ``obj`` as JSON-safe data (foreign keys as ids)."""
+    names = fields or [f.attname for f in obj._meta.concrete_fields]
+    return {name: _plain(getattr(obj, name)) for name in names}
+
+
+def record(
+    actor: Principal,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    object_type: str | None = None,
+    object_id: Any = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+) -> AuditLog:
+    """Append one audit row. Call inside the action's transaction so the row and the change commit together."""
+    user = actor.user if actor.user is not None and getattr(actor.user, "pk", None) else None
+    return AuditLog.objects.create(
+        actor_user=user,
+        actor=actor.label[:100],
+        action=action,
+        object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
+        object_id=str(object_id if object_id is not None else (obj.pk if obj is not None else "")),
+        before=before,
+        after=after,
+        note=note[:500],
+    )
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the keys whose values differ, to keep audit rows readable."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}

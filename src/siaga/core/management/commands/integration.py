@@ -1,0 +1,41 @@
+"""siaga integration create NAME --kind pbx|aml [--hmac] | siaga integration rotate NAME."""
+
+import secrets
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from siaga.core import audit
+from siaga.core.models import Integration
+from siaga.core.roles import Principal
+
+
+class Command(BaseCommand):
+    help = "Register a PBX or AML provider and print its token (and HMAC secret)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="verb", required=True)
+        create = sub.add_parser("create")
+        create.add_argument("name")
+        create.add_argument("--kind", choices=["pbx", "aml"], required=True)
+        create.add_argument("--hmac", action="store_true", help="also generate an HMAC signing secret")
+        rotate = sub.add_parser("rotate")
+        rotate.add_argument("name")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        actor = Principal.system("system:cli")
+        if options["verb"] == "create":
+            if Integration.objects.filter(name=options["name"]).exists():
+                raise CommandError(f"integration {options['name']!r} exists; use rotate")
+            integration = Integration.objects.create(name=options["name"], kind=options["kind"],
+                                                     hmac_secret=secrets.token_hex(32) if options["hmac"] else "")
+            audit.record(actor, "integration.create", integration, after={"kind": integration.kind})
+        else:
+            integration = Integration.objects.filter(name=options["name"]).first()
+            if integration is None:
+                raise CommandError(f"no integration {options['name']!r}")
+            audit.record(actor, "integration.rotate", integration)
+        token = integration.rotate_token()
+        self.stdout.write(f"token: {token}")
+        if integration.hmac_secret:
+            self.stdout.write(f"hmac secret: {integration.hmac_secret}")

@@ -1,0 +1,57 @@
+"""siaga serve: the ASGI server (uvicorn) with the whole application; --demo also runs the call simulator."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve Siaga112 over HTTP (default http://127.0.0.1:8112)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("SIAGA_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("SIAGA_PORT", "8112")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("SIAGA_WORKERS", "1")),
+                            help="server processes (use 1 with SQLite; the live bus is per process until Redis)")
+        parser.add_argument("--access-log", action="store_true", help="log every request")
+        parser.add_argument("--demo", action="store_true",
+                            help="also run `siaga demo calls`: backfill the last hours, then a live trickle")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        import uvicorn
+
+        host, port = options["host"], options["port"]
+        if options["demo"]:
+            threading.Thread(target=_run_demo, args=(host, port), daemon=True).start()
+        self.stdout.write(f"Siaga112 on http://{host}:{port}/ (database: {settings.DATABASES['default']['ENGINE']})")
+        uvicorn.run(
+            "siaga.config.asgi:application",
+            host=host,
+            port=port,
+            workers=options["workers"],
+            lifespan="off",
+            access_log=options["access_log"],
+            log_level="warning",
+            timeout_graceful_shutdown=5,
+        )
+
+
+def _run_demo(host: str, port: int) -> None:
+    """Wait for the server, then feed it simulated calls through the real CTI endpoint."""
+    url = f"http://{host}:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)  # noqa: S310 (our own loopback URL)
+            break
+        except OSError:
+            time.sleep(0.2)
+    command = [sys.executable, "-m", "siaga.cli", "demo", "calls", "--url", url]
+    subprocess.run([*command, "--backfill", "--minutes", "240"], check=False)  # noqa: S603 (our own command)
+    subprocess.run([*command, "--minutes", "0", "--speed", "1"], check=False)  # noqa: S603

@@ -1,0 +1,336 @@
+"""API: incidents, their timeline, dispatches and dispatch progress.
+
+Agency liaisons see only incidents dispatched to their agency and only their agency's dispatches;
+anything else answers 403 (a dispatch) or is filtered out (lists).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+from pydantic import AwareDatetime, Field
+
+from siaga.core.api_support import ErrorOut, allow, clamp_limit
+from siaga.core.errors import Forbidden, NotFound
+from siaga.core.roles import STAFF, Principal, Role
+from siaga.incidents import actions
+from siaga.incidents.models import ACTIVE_DISPATCH, OPEN_STATUSES, Category, Dispatch, Incident
+
+router = Router(tags=["incidents"])
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+READERS = (*STAFF, Role.WALL, Role.AGENCY)
+
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    default_priority: int
+    default_agencies: list[str]
+    active: bool
+
+
+@router.get("/categories", auth=allow(*READERS), response=list[CategoryOut],
+            summary="Incident categories with their default priority and agencies")
+def categories(request: HttpRequest) -> Any:
+    rows = Category.objects.prefetch_related("default_agencies").order_by("sort_order", "name")
+    return [{"id": c.pk, "code": c.code, "name": c.name, "name_en": c.name_en,
+             "default_priority": c.default_priority, "active": c.active,
+             "default_agencies": [a.code for a in c.default_agencies.all()]} for c in rows]
+
+
+class DispatchOut(Schema):
+    id: int
+    incident_id: int
+    agency: str
+    unit_name: str
+    status: str
+    requested_at: datetime
+    acknowledged_at: datetime | None
+    en_route_at: datetime | None
+    on_scene_at: datetime | None
+    completed_at: datetime | None
+    declined_at: datetime | None
+    cancelled_at: datetime | None
+    reason: str
+
+    @staticmethod
+    def resolve_agency(obj: Dispatch) -> str:
+        return obj.agency.code
+
+
+class TimelineOut(Schema):
+    at: datetime
+    kind: str
+    actor: str
+    message: str
+    data: dict[str, Any]
+
+
+class IncidentOut(Schema):
+    id: int
+    ticket: str
+    category: str
+    priority: int
+    status: str
+    description: str
+    lat: float | None
+    lon: float | None
+    location_accuracy_m: float | None
+    address: str
+    kelurahan_id: int | None
+    kecamatan_id: int | None
+    reporter_name: str
+    reporter_phone: str
+    created_at: datetime
+    verified_at: datetime | None
+    dispatched_at: datetime | None
+    on_scene_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    duplicate_of_id: int | None
+
+    @staticmethod
+    def resolve_category(obj: Incident) -> str:
+        return obj.category.code
+
+
+class IncidentDetailOut(IncidentOut):
+    """An incident with what :func:`_detail` attached: visible dispatches, timeline, linked calls."""
+
+    dispatches: list[DispatchOut]
+    timeline: list[TimelineOut]
+    call_ids: list[int]
+
+    @staticmethod
+    def resolve_dispatches(obj: Incident) -> list[Dispatch]:
+        return obj.dispatches_list  # type: ignore[attr-defined, no-any-return]
+
+    @staticmethod
+    def resolve_timeline(obj: Incident) -> list[Any]:
+        return list(obj.timeline.all())
+
+    @staticmethod
+    def resolve_call_ids(obj: Incident) -> list[int]:
+        return list(obj.calls.values_list("id", flat=True))
+
+
+def _principal(request: HttpRequest) -> Principal:
+    return request.auth  # type: ignore[attr-defined, no-any-return]
+
+
+def _visible_incidents(principal: Principal) -> QuerySet[Incident]:
+    rows = Incident.objects.select_related("category")
+    if principal.is_agency_only:
+        rows = rows.filter(dispatches__agency_id=principal.agency_id).distinct()
+    return rows
+
+
+class IncidentFilter(Schema):
+    status: str | None = None
+    open: bool | None = None
+    category: str | None = None
+    kecamatan_id: int | None = None
+    since: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@router.get("/incidents", auth=allow(*READERS), response=list[IncidentOut], summary="Incidents, newest first")
+def incidents(request: HttpRequest, filters: Query[IncidentFilter]) -> Any:
+    rows = _visible_incidents(_principal(request)).order_by("-created_at", "-id")
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.open is True:
+        rows = rows.filter(status__in=OPEN_STATUSES)
+    elif filters.open is False:
+        rows = rows.exclude(status__in=OPEN_STATUSES)
+    if filters.category:
+        rows = rows.filter(category__code=filters.category)
+    if filters.kecamatan_id:
+        rows = rows.filter(kecamatan_id=filters.kecamatan_id)
+    if filters.since:
+        rows = rows.filter(created_at__gte=filters.since)
+    offset = max(0, filters.offset)
+    return rows[offset: offset + clamp_limit(filters.limit)]
+
+
+def _detail(incident_id: int, principal: Principal) -> Incident:
+    incident = Incident.objects.select_related("category").filter(pk=incident_id).first()
+    if incident is None:
+        raise NotFound(f"incident {incident_id} does not exist")
+    dispatches = list(incident.dispatches.select_related("agency"))
+    if principal.is_agency_only and not any(d.agency_id == principal.agency_id for d in dispatches):
+        raise Forbidden("this incident was not dispatched to your agency")
+    if principal.is_agency_only:
+        dispatches = [d for d in dispatches if d.agency_id == principal.agency_id]
+    incident.dispatches_list = dispatches  # type: ignore[attr-defined]
+    return incident
+
+
+@router.get("/incidents/{incident_id}", auth=allow(*READERS), response={200: IncidentDetailOut, **ERRORS},
+            summary="One incident with its dispatches and timeline")
+def incident_detail(request: HttpRequest, incident_id: int) -> Any:
+    return _detail(incident_id, _principal(request))
+
+
+class IncidentIn(Schema):
+    category: str
+    priority: int | None = None
+    description: str = Field("", max_length=4000)
+    lat: float | None = None
+    lon: float | None = None
+    location_accuracy_m: float | None = Field(None, ge=0)
+    location_source: str = Field("", max_length=12)
+    address: str = Field("", max_length=300)
+    reporter_name: str = Field("", max_length=100)
+    reporter_phone: str = Field("", max_length=32)
+    call_id: int | None = None
+    client_ref: str | None = Field(None, max_length=64)
+    at: AwareDatetime | None = None
+
+
+@router.post("/incidents", auth=allow(*STAFF), response={200: IncidentDetailOut, 201: IncidentDetailOut, **ERRORS},
+             summary="Open an incident (idempotent with client_ref)")
+def create_incident(request: HttpRequest, payload: IncidentIn) -> Any:
+    principal = _principal(request)
+    incident, created = actions.do_create_incident(principal, **payload.dict())
+    return Status(201 if created else 200, _detail(incident.pk, principal))
+
+
+class IncidentPatch(Schema):
+    category: str | None = None
+    priority: int | None = None
+    description: str | None = Field(None, max_length=4000)
+    lat: float | None = None
+    lon: float | None = None
+    location_accuracy_m: float | None = Field(None, ge=0)
+    location_source: str | None = Field(None, max_length=12)
+    address: str | None = Field(None, max_length=300)
+    reporter_name: str | None = Field(None, max_length=100)
+    reporter_phone: str | None = Field(None, max_length=32)
+
+
+@router.patch("/incidents/{incident_id}", auth=allow(*STAFF), response={200: IncidentDetailOut, **ERRORS},
+              summary="Edit an open incident")
+def update_incident(request: HttpRequest, incident_id: int, payload: IncidentPatch) -> Any:
+    principal = _principal(request)
+    changes = payload.dict(exclude_unset=True)
+    if not changes:
+        raise HttpError(422, "nothing to change")
+    actions.do_update_incident(principal, incident_id, **changes)
+    return _detail(incident_id, principal)
+
+
+class StatusIn(Schema):
+    status: str
+    at: AwareDatetime | None = None
+    note: str = Field("", max_length=500)
+    duplicate_of: int | None = None
+
+
+@router.post("/incidents/{incident_id}/status", auth=allow(*STAFF), response={200: IncidentDetailOut, **ERRORS},
+             summary="Move an incident along its lifecycle")
+def incident_status(request: HttpRequest, incident_id: int, payload: StatusIn) -> Any:
+    principal = _principal(request)
+    actions.do_change_incident_status(principal, incident_id, payload.status, at=payload.at, note=payload.note,
+                                      duplicate_of=payload.duplicate_of)
+    return _detail(incident_id, principal)
+
+
+class NoteIn(Schema):
+    text: str = Field(..., max_length=4000)
+
+
+@router.post("/incidents/{incident_id}/notes", auth=allow(*STAFF, Role.AGENCY),
+             response={201: TimelineOut, **ERRORS}, summary="Add a note to the timeline")
+def add_note(request: HttpRequest, incident_id: int, payload: NoteIn) -> Any:
+    return Status(201, actions.do_add_note(_principal(request), incident_id, payload.text))
+
+
+class DispatchIn(Schema):
+    agency: str
+    unit_name: str = Field("", max_length=100)
+    note: str = Field("", max_length=300)
+    at: AwareDatetime | None = None
+
+
+@router.post("/incidents/{incident_id}/dispatches", auth=allow(*STAFF),
+             response={200: DispatchOut, 201: DispatchOut, **ERRORS},
+             summary="Dispatch an agency (idempotent per agency and unit)")
+def dispatch(request: HttpRequest, incident_id: int, payload: DispatchIn) -> Any:
+    created_dispatch, created = actions.do_dispatch(_principal(request), incident_id, payload.agency,
+                                                    unit_name=payload.unit_name, at=payload.at, note=payload.note)
+    return Status(201 if created else 200, Dispatch.objects.select_related("agency").get(pk=created_dispatch.pk))
+
+
+class DispatchFilter(Schema):
+    status: str | None = None
+    active: bool | None = None
+    agency: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+@router.get("/dispatches", auth=allow(*READERS), response=list[DispatchOut],
+            summary="Dispatches, newest first (agency users: their own)")
+def dispatches(request: HttpRequest, filters: Query[DispatchFilter]) -> Any:
+    principal = _principal(request)
+    rows = Dispatch.objects.select_related("agency").order_by("-requested_at", "-id")
+    if principal.is_agency_only:
+        if filters.agency and filters.agency != _agency_code(principal):
+            raise Forbidden("agency users can only list their own agency's dispatches")
+        rows = rows.filter(agency_id=principal.agency_id)
+    elif filters.agency:
+        rows = rows.filter(agency__code=filters.agency)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.active is True:
+        rows = rows.filter(status__in=ACTIVE_DISPATCH)
+    elif filters.active is False:
+        rows = rows.exclude(status__in=ACTIVE_DISPATCH)
+    offset = max(0, filters.offset)
+    return rows[offset: offset + clamp_limit(filters.limit)]
+
+
+def _agency_code(principal: Principal) -> str | None:
+    from siaga.core.models import Agency
+
+    return Agency.objects.filter(pk=principal.agency_id).values_list("code", flat=True).first()
+
+
+def _dispatch_for(principal: Principal, dispatch_id: int) -> Dispatch:
+    row = Dispatch.objects.select_related("agency").filter(pk=dispatch_id).first()
+    if row is None:
+        raise NotFound(f"dispatch {dispatch_id} does not exist")
+    if principal.is_agency_only and row.agency_id != principal.agency_id:
+        raise Forbidden("this dispatch belongs to another agency")
+    return row
+
+
+@router.get("/dispatches/{dispatch_id}", auth=allow(*READERS), response={200: DispatchOut, **ERRORS},
+            summary="One dispatch")
+def dispatch_detail(request: HttpRequest, dispatch_id: int) -> Any:
+    return _dispatch_for(_principal(request), dispatch_id)
+
+
+class DispatchStatusIn(Schema):
+    status: str
+    at: AwareDatetime | None = None
+    reason: str = Field("", max_length=300)
+
+
+@router.post("/dispatches/{dispatch_id}/status", auth=allow(Role.AGENCY, Role.SUPERVISOR, Role.ADMIN),
+             response={200: DispatchOut, **ERRORS},
+             summary="Report dispatch progress: acknowledged, en_route, on_scene, completed, declined, cancelled")
+def dispatch_status(request: HttpRequest, dispatch_id: int, payload: DispatchStatusIn) -> Any:
+    principal = _principal(request)
+    _dispatch_for(principal, dispatch_id)
+    actions.do_update_dispatch(principal, dispatch_id, payload.status, at=payload.at, reason=payload.reason)
+    return Dispatch.objects.select_related("agency").get(pk=dispatch_id)

@@ -1,0 +1,156 @@
+"""Every API operation has a role gate, and each role gets exactly the access this table says.
+
+The table is written out by hand (it is the specification); a test fails when an operation exists that
+the table does not list, so a new endpoint cannot ship without deciding who may call it.
+"""
+
+import json
+from typing import Any
+
+import pytest
+
+from siaga.config.api import api
+from siaga.core.api_support import roles_of
+from siaga.incidents import actions
+from tests.calls.helpers import ev, post_event
+
+pytestmark = pytest.mark.django_db
+
+EVERYONE = {"operator", "supervisor", "agency", "wall", "admin"}
+STAFF = {"operator", "supervisor", "admin"}
+READERS = STAFF | {"wall", "agency"}
+
+# (method, path, roles allowed)
+MATRIX: list[tuple[str, str, set[str]]] = [
+    ("GET", "/me", EVERYONE | {"pbx", "aml"}),
+    ("GET", "/agencies", EVERYONE),
+    ("GET", "/regions/kecamatan", EVERYONE),
+    ("GET", "/regions/kelurahan", EVERYONE),
+    ("GET", "/regions/resolve?lat=-6.0&lon=106.0", EVERYONE),
+    ("GET", "/audit", {"supervisor", "admin"}),
+    ("POST", "/cti/events", {"pbx"}),
+    ("POST", "/aml/sms", {"aml"}),
+    ("POST", "/aml/https", {"aml"}),
+    ("GET", "/blocklist", STAFF | {"pbx"}),
+    ("GET", "/calls", STAFF),
+    ("GET", "/calls/{call}", STAFF),
+    ("POST", "/calls/{call}/tag", STAFF),
+    ("GET", "/callers/{number}", STAFF),
+    ("POST", "/callers/{number}/lift", {"supervisor", "admin"}),
+    ("GET", "/categories", READERS),
+    ("GET", "/incidents", READERS),
+    ("POST", "/incidents", STAFF),
+    ("GET", "/incidents/{incident}", READERS),
+    ("PATCH", "/incidents/{incident}", STAFF),
+    ("POST", "/incidents/{incident}/status", STAFF),
+    ("POST", "/incidents/{incident}/notes", STAFF | {"agency"}),
+    ("POST", "/incidents/{incident}/dispatches", STAFF),
+    ("GET", "/dispatches", READERS),
+    ("GET", "/dispatches/{dispatch}", READERS),
+    ("POST", "/dispatches/{dispatch}/status", {"agency", "supervisor", "admin"}),
+]
+
+
+def _operations() -> set[tuple[str, str]]:
+    found = set()
+    for _prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    found.add((method, path))
+    return found
+
+
+def _template(path: str) -> str:
+    import re
+
+    return re.sub(r"\{[a-z_]+\}", "{x}", path.split("?")[0])
+
+
+def test_every_operation_is_gated() -> None:
+    ungated = []
+    for _prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                if roles_of(operation.auth_callbacks) is None:
+                    ungated.append(path)
+    assert ungated == []
+
+
+def test_the_table_covers_every_operation() -> None:
+    actual = {(m, _template(p)) for m, p in _operations()}
+    table = {(m, _template(p)) for m, p, _ in MATRIX}
+    assert actual == table, {"not in table": actual - table, "no longer exist": table - actual}
+
+
+@pytest.fixture
+def world(client: Any, actors: Any, pbx: Any, aml_provider: Any) -> dict[str, Any]:
+    post_event(client, pbx, ev("offered", call="perm", caller="081234567890"))
+    from siaga.calls.models import Call
+
+    incident, _ = actions.do_create_incident(actors["operator"].principal, category="kebakaran", lat=-6.0171,
+                                             lon=106.0556)
+    dispatch, _ = actions.do_dispatch(actors["operator"].principal, incident.pk, "damkar")
+    principals = {**actors, "pbx": pbx, "aml": aml_provider}
+    return {"ids": {"call": Call.objects.get(call_ref="perm").pk, "number": "+6281234567890",
+                    "incident": incident.pk, "dispatch": dispatch.pk}, "who": principals}
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])
+def test_access(client: Any, world: dict[str, Any], method: str, path: str, allowed: set[str]) -> None:
+    url = "/api/v1" + path.format(**world["ids"])
+    call = getattr(client, method.lower())
+    kwargs: dict[str, Any] = {"content_type": "application/json"} if method != "GET" else {}
+    if method != "GET":
+        kwargs["data"] = json.dumps({})
+    anonymous = call(url, **kwargs)
+    assert anonymous.status_code == 401, (url, anonymous.content)
+    for name, who in world["who"].items():
+        role = "agency" if name.startswith("agency") else name
+        if name == "agency_polres":
+            continue  # covered by the agency isolation tests
+        response = call(url, **kwargs, **who.headers())
+        if role in allowed:
+            assert response.status_code not in (401, 403), (name, url, response.status_code, response.content)
+        else:
+            assert response.status_code == 403, (name, url, response.status_code, response.content)
+            assert "roles" in response.json()["error"]["message"]
+
+
+def test_session_auth_needs_csrf_for_writes(client: Any, actors: Any) -> None:
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(actors["operator"].user)
+    assert strict.get("/api/v1/incidents").status_code == 200
+    response = strict.post("/api/v1/incidents", data=json.dumps({"category": "banjir"}),
+                           content_type="application/json")
+    assert response.status_code == 403 and "CSRF" in response.json()["error"]["message"]
+    strict.get("/")  # the page sets the CSRF cookie
+    token = strict.cookies["csrftoken"].value
+    ok = strict.post("/api/v1/incidents", data=json.dumps({"category": "banjir"}), content_type="application/json",
+                     HTTP_X_CSRFTOKEN=token)
+    assert ok.status_code == 201, ok.content
+
+
+def test_expired_and_revoked_tokens(client: Any, actors: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from siaga.core.models import ApiToken
+
+    operator = actors["operator"]
+    token = ApiToken.objects.get(user=operator.user)
+    token.expires_at = timezone.now() - timedelta(minutes=1)
+    token.save()
+    assert client.get("/api/v1/calls", **operator.headers()).status_code == 401
+    token.expires_at = None
+    token.revoked_at = timezone.now()
+    token.save()
+    assert client.get("/api/v1/calls", **operator.headers()).status_code == 401
+    operator.user.is_active = False
+    operator.user.save()
+    token.revoked_at = None
+    token.save()
+    assert client.get("/api/v1/calls", **operator.headers()).status_code == 401

@@ -1,0 +1,72 @@
+"""Layered settings: bad deployments refuse to start with a sentence naming the problem."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SIAGA = [sys.executable, "-m", "siaga.cli"]
+
+
+def run(env: dict[str, str], tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
+    base.update({"SIAGA_VAR_DIR": str(tmp_path), **env})
+    return subprocess.run([*SIAGA, *(args or ("check",))], env=base, capture_output=True, text=True, timeout=60)
+
+
+def test_production_without_secret_refuses(tmp_path: Path) -> None:
+    result = run({"SIAGA_ENV": "production"}, tmp_path)
+    assert result.returncode == 2
+    assert "without a secret key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_on_public_host_refuses(tmp_path: Path) -> None:
+    result = run({"SIAGA_DEBUG": "1", "SIAGA_ALLOWED_HOSTS": "112.cilegon.go.id"}, tmp_path)
+    assert result.returncode == 2
+    assert "DEBUG" in result.stderr and "112.cilegon.go.id" in result.stderr
+
+
+def test_bad_value_is_named(tmp_path: Path) -> None:
+    result = run({"SIAGA_BLOCK_WINDOW_DAYS": "ninety"}, tmp_path)
+    assert result.returncode == 2
+    assert "SIAGA_BLOCK_WINDOW_DAYS" in result.stderr
+
+
+def test_bad_block_stage_is_named(tmp_path: Path) -> None:
+    result = run({"SIAGA_BLOCK_STAGES": "warn,forever-ish"}, tmp_path)
+    assert result.returncode != 0
+    assert "forever-ish" in result.stderr
+
+
+def test_production_with_secret_starts(tmp_path: Path) -> None:
+    result = run({"SIAGA_ENV": "production", "SIAGA_SECRET_KEY": "x" * 60,
+                  "SIAGA_ALLOWED_HOSTS": "112.cilegon.go.id",
+                  "SIAGA_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_development_key_is_generated_outside_the_repo(tmp_path: Path) -> None:
+    result = run({}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    key = tmp_path / "secret_key"
+    assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("variable", ["SIAGA_SECRET_KEY", "SIAGA_DATABASE_URL", "SIAGA_BLOCK_STAGES"])
+def test_every_setting_is_documented(variable: str) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    assert variable in docs
+
+
+def test_all_read_variables_are_documented() -> None:
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "src" / "siaga" / "config" / "settings.py").read_text()
+    names = set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', source))
+    docs = (root / "docs" / "operations.md").read_text()
+    missing = sorted(n for n in names if f"SIAGA_{n}" not in docs)
+    assert names and not missing, missing
