@@ -42,7 +42,7 @@ bench: setup
 	$(BIN)/python bench/cti_ingest.py
 
 messages: setup
-	cd src/siaga && ../../$(SIAGA) makemessages -l id -l en --no-obsolete
+	cd src/siaga && ../../$(SIAGA) makemessages -l en --no-obsolete
 	$(SIAGA) compile-translations
 
 clean-var:

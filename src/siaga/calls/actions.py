@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,10 +30,10 @@ from siaga.calls.models import (
     Outcome,
     SanctionStage,
 )
-from siaga.core import audit, regions
-from siaga.core.errors import Conflict, Forbidden, ValidationFailed
+from siaga.core import audit, rawsql, regions
+from siaga.core.errors import ActionError, Conflict, Forbidden, ValidationFailed
 from siaga.core.events import publish_on_commit
-from siaga.core.models import Integration, UserProfile
+from siaga.core.models import AuditLog, Integration, UserProfile
 from siaga.core.roles import Principal, Role
 from siaga.formats import cti, phone
 from siaga.formats.aml import AmlFix
@@ -72,7 +72,6 @@ def call_summary(call: Call) -> dict[str, Any]:
 class IngestResult:
     duplicate: bool
     call_id: int
-    event_pk: int | None
 
 
 _AGENT_CACHE: dict[str, tuple[int | None, float]] = {}
@@ -92,22 +91,13 @@ def _operator_for_agent(agent: str) -> int | None:
     return user_id
 
 
-def _lock_call(integration: Integration, call_ref: str) -> tuple[Call, bool]:
-    call = Call.objects.select_for_update().filter(integration=integration, call_ref=call_ref).first()
-    if call is not None:
-        return call, False
-    try:
-        with transaction.atomic():
-            return Call.objects.create(integration=integration, call_ref=call_ref), True
-    except IntegrityError:  # another event of the same call created it a moment ago
-        return Call.objects.select_for_update().get(integration=integration, call_ref=call_ref), False
-
-
-def _has_active_block(caller: str, now: datetime) -> bool:
-    return CallerSanction.objects.filter(
-        Q(ends_at__isnull=True) | Q(ends_at__gt=now), caller=caller, stage=SanctionStage.BLOCK,
+def _blocked_numbers(numbers: set[str], now: datetime) -> set[str]:
+    if not numbers:
+        return set()
+    return set(CallerSanction.objects.filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now), caller__in=numbers, stage=SanctionStage.BLOCK,
         lifted_at__isnull=True,
-    ).exists()
+    ).values_list("caller", flat=True))
 
 
 def _note_anomaly(call: Call, text: str) -> None:
@@ -115,21 +105,22 @@ def _note_anomaly(call: Call, text: str) -> None:
         call.anomalies = [*call.anomalies, text]
 
 
-def _apply(call: Call, event: cti.CtiEvent, now: datetime) -> None:
-    """Fold one event into the call. Order-independent: the same events in any order give the same call."""
+def _apply(call: Call, event: cti.CtiEvent, blocked: set[str]) -> None:
+    """Fold one event into the call. Order-independent and repeat-safe: the same events in any order, any
+    number of times, give the same call."""
     at = event.occurred_at
     if event.type == "call.offered":
         if call.offered_at is None or at < call.offered_at:
             call.offered_at = at
         if event.line:
             call.line = event.line
-        if not call.caller and not call.caller_raw:
+        if not call.caller and not call.caller_raw and not call.caller_withheld:
             number = phone.normalise(event.caller, settings.PHONE_REGION)
             call.caller = number.e164
             call.caller_raw = number.raw
             call.caller_withheld = number.withheld
             if number.e164:
-                call.caller_blocked = _has_active_block(number.e164, now)
+                call.caller_blocked = number.e164 in blocked
             elif not number.withheld:
                 _note_anomaly(call, f"caller number {number.raw!r} is not a possible number")
     elif event.type == "call.answered":
@@ -164,45 +155,133 @@ def payload_digest(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
-@transaction.atomic
-def do_ingest_cti_event(integration: Integration, event: cti.CtiEvent, payload: dict[str, Any]) -> IngestResult:
-    """Store one CTI event and fold it into its call. The same ``event_id`` twice is stored once.
+@dataclass
+class IngestItem:
+    """One validated CTI event waiting to be stored."""
 
-    The call row is locked first, so two copies of one event (a PBX retry racing the original) queue on
-    that lock and the second finds the first.
+    integration: Integration
+    event: cti.CtiEvent
+    payload: dict[str, Any]
+    digest: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            self.digest = payload_digest(self.payload)
+
+
+CALL_UPDATE_FIELDS = ["caller", "caller_raw", "caller_withheld", "line", "state", "offered_at", "answered_at",
+                      "ended_at", "agent", "operator", "transferred_to", "transferred_at", "end_cause", "outcome",
+                      "outcome_auto", "caller_blocked", "anomalies"]
+
+
+@transaction.atomic
+def do_ingest_cti_events(items: list[IngestItem]) -> list[IngestResult | ActionError]:
+    """Store CTI events and fold each into its call, in one transaction; the result per item is in order.
+
+    A batch costs a fixed handful of statements whatever its size (the CTI lane groups concurrent
+    requests into one batch, see :mod:`siaga.calls.ingest`). Every event still gets its own audit row and
+    live event. The calls of the batch are created if missing and then locked in id order, so a PBX retry
+    racing the original (in another process) waits for it and then finds it: the same ``event_id`` is
+    stored once. A reused ``event_id`` with other content is that item's :class:`Conflict`; the others
+    are stored.
     """
     now = timezone.now()
-    digest = payload_digest(payload)
-    call, created = _lock_call(integration, event.call_id)
-    if not created:
-        existing = (CtiEvent.objects.filter(integration=integration, event_id=event.event_id)
-                    .values_list("payload_hash", "call_id").first())
-        if existing is not None:
-            if existing[0] != digest:
-                raise Conflict(f"event_id {event.event_id!r} was already stored with different content",
-                               field="event_id", code="event_id_reused")
-            return IngestResult(duplicate=True, call_id=existing[1], event_pk=None)
-    before = audit.snapshot(call, CALL_AUDIT_FIELDS)
-    try:
-        with transaction.atomic():
-            stored = CtiEvent.objects.create(
-                integration=integration, event_id=event.event_id, type=event.type, call=call,
-                occurred_at=event.occurred_at, received_at=now, payload=payload, payload_hash=digest,
-            )
-    except IntegrityError:
-        raise Conflict(f"event_id {event.event_id!r} was already used for another call", field="event_id",
-                       code="event_id_reused") from None
-    offered_before = call.offered_at
-    _apply(call, event, now)
-    call.save()
-    if call.caller and call.offered_at and offered_before is None:
-        _attach_pending_fixes(call)
-    after = audit.snapshot(call, CALL_AUDIT_FIELDS)
-    b, a = audit.changed(before, after)
-    audit.record(Principal.for_integration(integration), f"cti.{event.type}", call, before=b or None,
-                 after=a or None, note=f"event_id={event.event_id}")
-    publish_on_commit("call.updated", call_summary(call))
-    return IngestResult(duplicate=False, call_id=call.pk, event_pk=stored.pk)
+    results: list[IngestResult | ActionError | None] = [None] * len(items)
+    keys = sorted({(item.integration.pk, item.event.call_id) for item in items})
+    # 1. lock the calls that exist, create the others, lock those too (row locks always in id order, and
+    #    new rows inserted in sorted key order, so two processes never wait on each other in a cycle)
+    by_integration: dict[int, list[str]] = {}
+    for integration_id, ref in keys:
+        by_integration.setdefault(integration_id, []).append(ref)
+
+    def lock(wanted: dict[int, list[str]]) -> dict[tuple[int, str], Call]:
+        condition = Q()
+        for integration_id, refs in wanted.items():
+            condition |= Q(integration_id=integration_id, call_ref__in=refs)
+        return {(c.integration_id, c.call_ref): c
+                for c in Call.objects.select_for_update().filter(condition).order_by("id")}
+
+    calls = lock(by_integration)
+    missing = [key for key in keys if key not in calls]
+    if missing:
+        Call.objects.bulk_create([Call(integration_id=i, call_ref=ref, first_seen_at=now) for i, ref in missing],
+                                 ignore_conflicts=True)
+        wanted: dict[int, list[str]] = {}
+        for integration_id, ref in missing:
+            wanted.setdefault(integration_id, []).append(ref)
+        calls.update(lock(wanted))
+    # 3. which events are already stored
+    stored_events: dict[tuple[int, str], tuple[str, int]] = {}
+    for integration_id in by_integration:
+        ids = [item.event.event_id for item in items if item.integration.pk == integration_id]
+        for event_id, digest, call_id in CtiEvent.objects.filter(integration_id=integration_id,
+                                                                 event_id__in=ids).values_list(
+                "event_id", "payload_hash", "call_id"):
+            stored_events[(integration_id, event_id)] = (digest, call_id)
+    new_numbers = set()
+    for item in items:
+        if item.event.type == "call.offered":
+            number = phone.normalise(item.event.caller, settings.PHONE_REGION).e164
+            if number:
+                new_numbers.add(number)
+    blocked = _blocked_numbers(new_numbers, now)
+    # 4. fold
+    before: dict[int, dict[str, Any]] = {}
+    offered_before: dict[int, datetime | None] = {}
+    new_events: list[dict[str, Any]] = []
+    new_items: list[int] = []
+    audits: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        key = (item.integration.pk, item.event.event_id)
+        call = calls[(item.integration.pk, item.event.call_id)]
+        seen = stored_events.get(key)
+        if seen is not None:
+            if seen[0] != item.digest:
+                results[index] = Conflict(f"event_id {item.event.event_id!r} was already stored with different "
+                                          "content", field="event_id", code="event_id_reused")
+            elif seen[1] != call.pk:
+                results[index] = Conflict(f"event_id {item.event.event_id!r} was already used for another call",
+                                          field="event_id", code="event_id_reused")
+            else:
+                results[index] = IngestResult(duplicate=True, call_id=seen[1])
+            continue
+        stored_events[key] = (item.digest, call.pk)  # a copy later in this batch is a duplicate
+        if call.pk not in before:
+            before[call.pk] = audit.snapshot(call, CALL_AUDIT_FIELDS)
+            offered_before[call.pk] = call.offered_at
+        snapshot = audit.snapshot(call, CALL_AUDIT_FIELDS)
+        _apply(call, item.event, blocked)
+        b, a = audit.changed(snapshot, audit.snapshot(call, CALL_AUDIT_FIELDS))
+        new_events.append({"integration": item.integration.pk, "event_id": item.event.event_id,
+                           "type": item.event.type, "call": call.pk, "occurred_at": item.event.occurred_at,
+                           "received_at": now, "payload": item.payload, "payload_hash": item.digest})
+        new_items.append(index)
+        audits.append({"at": now, "actor_user": None, "actor": f"integration:{item.integration.name}"[:100],
+                       "action": f"cti.{item.event.type}", "object_type": "calls.call", "object_id": str(call.pk),
+                       "before": b or None, "after": a or None, "note": f"event_id={item.event.event_id}"[:500]})
+    # 5. write
+    if new_events:
+        rawsql.insert_rows(CtiEvent, new_events)
+        changed = [calls[k] for k in calls if calls[k].pk in before]
+        rawsql.update_rows(Call, changed, CALL_UPDATE_FIELDS)
+        rawsql.insert_rows(AuditLog, audits)
+        fresh = [c for c in changed if c.caller and c.offered_at and offered_before[c.pk] is None]
+        if fresh and LocationFix.objects.filter(call__isnull=True, caller__in={c.caller for c in fresh}).exists():
+            for call in fresh:
+                _attach_pending_fixes(call)
+        for call in changed:
+            publish_on_commit("call.updated", call_summary(call))
+    for index, stored in zip(new_items, new_events, strict=True):
+        results[index] = IngestResult(duplicate=False, call_id=stored["call"])
+    return [r for r in results if r is not None]
+
+
+def do_ingest_cti_event(integration: Integration, event: cti.CtiEvent, payload: dict[str, Any]) -> IngestResult:
+    """Store one CTI event (see :func:`do_ingest_cti_events`); a reused event_id raises :class:`Conflict`."""
+    result = do_ingest_cti_events([IngestItem(integration, event, payload)])[0]
+    if isinstance(result, ActionError):
+        raise result
+    return result
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -130,14 +130,15 @@ class AmiTranslator:
 class HttpSink:
     """Posts CTI events to Siaga112's endpoint with the PBX token, retrying until stored."""
 
-    def __init__(self, url: str, token: str, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, token: str, timeout: float = 5.0, first_retry: float = 0.5) -> None:
         import httpx
 
+        self.first_retry = first_retry
         self.url = url.rstrip("/") + "/api/v1/cti/events"
         self.client = httpx.AsyncClient(timeout=timeout, headers={"Authorization": f"Bearer {token}"})
 
     async def __call__(self, payload: dict[str, Any]) -> None:
-        delay = 0.5
+        delay = self.first_retry
         while True:
             try:
                 response = await self.client.post(self.url, json=payload)

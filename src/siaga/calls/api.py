@@ -10,10 +10,16 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
-from siaga.calls import queries
-from siaga.calls.actions import do_ingest_cti_event, do_lift_caller_sanctions, do_store_location, do_tag_call
+from siaga.calls import ingest, queries
+from siaga.calls.actions import (
+    IngestItem,
+    do_ingest_cti_events,
+    do_lift_caller_sanctions,
+    do_store_location,
+    do_tag_call,
+)
 from siaga.calls.models import Call, CallState, LocationFix, Outcome
-from siaga.core.api_support import ErrorOut, allow, clamp_limit, error_body, gate
+from siaga.core.api_support import ErrorOut, allow, clamp_limit, gate
 from siaga.core.auth import AmlHmacAuth
 from siaga.core.errors import NotFound
 from siaga.core.roles import STAFF, Principal, Role
@@ -56,18 +62,15 @@ class CtiAck(Schema):
 def cti_event(request: HttpRequest) -> Any:
     principal: Principal = request.auth  # type: ignore[attr-defined]
     assert principal.integration is not None
-    if len(request.body) > cti.MAX_BODY:
-        raise HttpError(413, f"the body is {len(request.body)} bytes; at most {cti.MAX_BODY}")
     try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return HttpResponse(json.dumps(error_body("malformed", f"the body is not valid JSON: {exc}")),
-                            status=400, content_type="application/json")
-    event = cti.validate(payload)
-    result = do_ingest_cti_event(principal.integration, event, payload)
-    status = 200 if result.duplicate else 201
-    return Status(status, {"status": "duplicate" if result.duplicate else "stored", "event_id": event.event_id,
-                    "call_id": result.call_id})
+        event, payload = ingest.parse_body(request.body)
+    except ingest.CtiRequestError as exc:
+        return HttpResponse(json.dumps(exc.body()), status=exc.status, content_type="application/json")
+    result = do_ingest_cti_events([IngestItem(principal.integration, event, payload)])[0]
+    status, document = ingest.answer(event, result)
+    if status >= 400:
+        return HttpResponse(json.dumps(document), status=status, content_type="application/json")
+    return Status(status, document)
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -26,15 +26,17 @@ class SiagaAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         """Add each operation's allowed roles (``x-roles``) to the document, and to its description."""
         schema = super().get_openapi_schema(*args, **kwargs)
-        roles_by_id: dict[str, tuple[str, ...]] = {}
+        roles_by_op: dict[tuple[str, str], tuple[str, ...]] = {}
         for _prefix, router in self._get_urls_routers():
-            for path_view in router.path_operations.values():
+            for path, path_view in router.path_operations.items():
                 for operation in path_view.operations:
-                    roles = roles_of(operation.auth_callbacks) or ()
-                    roles_by_id[operation.operation_id or ""] = tuple(r.value for r in roles)
-        for methods in schema.get("paths", {}).values():
-            for spec in methods.values():
-                roles = roles_by_id.get(spec.get("operationId", ""))
+                    roles = tuple(r.value for r in roles_of(operation.auth_callbacks) or ())
+                    for method in operation.methods:
+                        roles_by_op[(method.lower(), path)] = roles
+        for schema_path, methods in schema.get("paths", {}).items():
+            path = "/" + schema_path.split("/api/v1/", 1)[-1]
+            for method, spec in methods.items():
+                roles = roles_by_op.get((method, path))
                 if roles:
                     spec["x-roles"] = list(roles)
                     spec["description"] = (spec.get("description") or "") + f"\n\nRoles: {', '.join(roles)}."

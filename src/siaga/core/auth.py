@@ -37,6 +37,15 @@ INTEGRATION_CACHE_SECONDS = 5.0
 
 def clear_caches() -> None:
     _INTEGRATION_CACHE.clear()
+    _SECRET_CACHE.clear()
+
+
+def cached_integration_for_token(token: str) -> Integration | None:
+    """The integration for a token if it is in the cache and fresh (no database access)."""
+    hit = _INTEGRATION_CACHE.get(hash_token(token))
+    if hit is not None and time.monotonic() - hit[1] < INTEGRATION_CACHE_SECONDS:
+        return hit[0]
+    return None
 
 
 def integration_for_token(token: str) -> Integration | None:
@@ -71,24 +80,59 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify_signature(request: HttpRequest) -> Integration | None:
     """The integration whose secret signed this request, or None; raises 401 for a bad attempt."""
-    name = request.headers.get(INTEGRATION_HEADER)
-    signature = request.headers.get(SIGNATURE_HEADER)
+    return verify_signature_parts(request.headers.get(INTEGRATION_HEADER), request.headers.get(SIGNATURE_HEADER),
+                                  request.headers.get(TIMESTAMP_HEADER, ""), request.body)
+
+
+_SECRET_CACHE: dict[str, tuple[Integration | None, float]] = {}
+
+
+def _integration_by_name(name: str) -> Integration | None:
+    now = time.monotonic()
+    hit = _SECRET_CACHE.get(name)
+    if hit is not None and now - hit[1] < INTEGRATION_CACHE_SECONDS:
+        return hit[0]
+    integration = Integration.objects.filter(name=name, active=True).first()
+    _SECRET_CACHE[name] = (integration, now)
+    return integration
+
+
+def verify_signature_parts(name: str | None, signature: str | None, stamp: str, body: bytes) -> Integration | None:
+    """HMAC check on raw parts (shared by the Django API and the CTI lane)."""
     if not name or not signature:
         return None
-    stamp = request.headers.get(TIMESTAMP_HEADER, "")
     try:
         sent = int(stamp)
     except ValueError:
         raise HttpError(401, f"{TIMESTAMP_HEADER} must be Unix seconds") from None
     if abs(time.time() - sent) > settings.SIGNATURE_MAX_SKEW_SECONDS:
         raise HttpError(401, f"{TIMESTAMP_HEADER} is too far from the server's clock (replay or clock drift)")
-    integration = Integration.objects.filter(name=name, active=True).first()
+    integration = _integration_by_name(name)
     if integration is None or not integration.hmac_secret:
         raise HttpError(401, f"no active integration {name!r} with a signing secret")
-    expected = sign(integration.hmac_secret, stamp, request.body)
+    expected = sign(integration.hmac_secret, stamp, body)
     if not hmac.compare_digest(expected, signature.strip()):
         raise HttpError(401, f"{SIGNATURE_HEADER} does not match the body")
     return integration
+
+
+def principal_from_bearer(value: str) -> Principal | None:
+    """The principal of an ``Authorization`` header value; None without a bearer token; 401 if invalid."""
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() not in ("bearer", "token") or not token:
+        return None
+    token = token.strip()
+    if token.startswith(Integration.PREFIX):
+        integration = integration_for_token(token)
+        if integration is None:
+            raise HttpError(401, "the integration token is unknown or revoked")
+        return Principal.for_integration(integration)
+    if token.startswith(ApiToken.PREFIX):
+        user = user_for_token(token)
+        if user is None:
+            raise HttpError(401, "the API token is unknown, expired or revoked")
+        return Principal.for_user(user)
+    raise HttpError(401, "the bearer token has an unknown prefix (expected sgu_ or sgi_)")
 
 
 class BearerAuth(AuthBase):
@@ -98,22 +142,7 @@ class BearerAuth(AuthBase):
     openapi_scheme = "bearer"
 
     def __call__(self, request: HttpRequest) -> Principal | None:
-        value = request.headers.get("Authorization", "")
-        scheme, _, token = value.partition(" ")
-        if scheme.lower() not in ("bearer", "token") or not token:
-            return None
-        token = token.strip()
-        if token.startswith(Integration.PREFIX):
-            integration = integration_for_token(token)
-            if integration is None:
-                raise HttpError(401, "the integration token is unknown or revoked")
-            return Principal.for_integration(integration)
-        if token.startswith(ApiToken.PREFIX):
-            user = user_for_token(token)
-            if user is None:
-                raise HttpError(401, "the API token is unknown, expired or revoked")
-            return Principal.for_user(user)
-        raise HttpError(401, "the bearer token has an unknown prefix (expected sgu_ or sgi_)")
+        return principal_from_bearer(request.headers.get("Authorization", ""))
 
 
 class SignatureAuth(AuthBase):

@@ -1,0 +1,81 @@
+"""Pages: login, the landing page per role, the language switch, the liveness probe."""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_is_indonesian_first(client: Client) -> None:
+    response = client.get("/login/")
+    assert response.status_code == 200
+    assert "Masuk ke Siaga112" in response.content.decode()
+    assert 'lang="id"' in response.content.decode()
+
+
+def test_home_needs_login(client: Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_login_with_the_form_and_see_calls(client: Client, actors: Any) -> None:
+    response = client.post("/login/", {"username": "t_operator", "password": "correct-horse-112"})
+    assert response.status_code == 302
+    page = client.get("/").content.decode()
+    assert "Panggilan hari ini" in page and "Kejadian terbuka" in page
+
+
+def test_wrong_password_is_refused_and_audited(client: Client, actors: Any) -> None:
+    from siaga.core.models import AuditLog
+
+    response = client.post("/login/", {"username": "t_operator", "password": "nope"})
+    assert response.status_code == 200 and "salah" in response.content.decode()
+    assert AuditLog.objects.filter(action="auth.login_failed", object_id="t_operator").exists()
+
+
+def test_agency_sees_no_call_list(client: Client, actors: Any) -> None:
+    client.force_login(actors["agency"].user)
+    page = client.get("/").content.decode()
+    assert "Panggilan hari ini" not in page and "Kejadian terbuka" in page
+
+
+def test_language_switch_to_english(client: Client, actors: Any) -> None:
+    client.force_login(actors["operator"].user)
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    page = client.get("/").content.decode()
+    assert "Calls today" in page and "Open incidents" in page and 'lang="en"' in page
+    client.post("/i18n/setlang/", {"language": "id", "next": "/"})
+    assert "Panggilan hari ini" in client.get("/").content.decode()
+
+
+def test_healthz(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_admin_is_indonesian_and_audit_is_read_only(client: Client, actors: Any) -> None:
+    client.force_login(actors["admin"].user)
+    page = client.get("/admin/").content.decode()
+    assert "Data induk" in page
+    audit = client.get("/admin/core/auditlog/").content.decode()
+    assert "Tambah" not in audit or "auditlog/add" not in audit
+    assert client.get("/admin/core/auditlog/add/").status_code == 403
+
+
+def test_api_docs_are_local_and_for_logged_in_users(client: Client, actors: Any) -> None:
+    assert client.get("/api/v1/docs").status_code == 302
+    client.force_login(actors["operator"].user)
+    docs = client.get("/api/v1/docs").content.decode()
+    assert "swagger-ui" in docs.lower()
+    assert "cdn" not in docs.lower() and "/static/ninja/" in docs
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["info"]["title"] == "Siaga112 API"
+    cti = schema["paths"]["/api/v1/cti/events"]["post"]
+    assert cti["x-roles"] == ["pbx"] and "Roles: pbx." in cti["description"]
+    assert "event_id" in cti["requestBody"]["content"]["application/json"]["schema"]["required"]
+    for path, methods in schema["paths"].items():
+        for method, spec in methods.items():
+            assert spec.get("x-roles"), (method, path)

@@ -1,0 +1,168 @@
+"""End to end: a fresh database, the real `siaga` commands, `siaga serve` on a port, demo traffic over HTTP."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: Any) -> Any:
+    var = tmp_path_factory.mktemp("var")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
+    env.update({"SIAGA_VAR_DIR": str(var), "SIAGA_ENV": "development", "SIAGA_DEBUG": "0"})
+    test_db = os.environ.get("SIAGA_TEST_DATABASE_URL")
+    if test_db:  # the PostgreSQL pass: a database of its own
+        import psycopg
+
+        base, _, _name = test_db.rpartition("/")
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS siaga_e2e WITH (FORCE)")
+            conn.execute("CREATE DATABASE siaga_e2e")
+        env["SIAGA_DATABASE_URL"] = f"{base}/siaga_e2e"
+    siaga = [sys.executable, "-m", "siaga.cli"]
+    for command in (["migrate", "--noinput"], ["load-reference"], ["load-reference"], ["load-demo"]):
+        result = subprocess.run([*siaga, *command], env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, (command, result.stdout, result.stderr)
+    port = free_port()
+    proc = subprocess.Popen([*siaga, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("siaga serve did not come up: " + (proc.stdout.read() if proc.stdout else ""))
+    credentials = json.loads((Path(var) / "demo" / "credentials.json").read_text())
+    yield {"url": url, "env": env, "credentials": credentials, "siaga": siaga}
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_pages_and_api_answer(server: Any) -> None:
+    login = httpx.get(server["url"] + "/login/")
+    assert login.status_code == 200 and "Masuk" in login.text
+    assert httpx.get(server["url"] + "/", follow_redirects=False).status_code == 302
+    assert httpx.get(server["url"] + "/static/console/siaga.css").status_code == 200
+    headers = {"Authorization": f"Bearer {server['credentials']['supervisor_token']}"}
+    kecamatan = httpx.get(server["url"] + "/api/v1/regions/kecamatan", headers=headers).json()
+    assert len(kecamatan) == 8
+    openapi = httpx.get(server["url"] + "/api/v1/openapi.json", follow_redirects=False)
+    assert openapi.status_code == 302  # the API description is for logged-in users
+
+
+def test_demo_calls_flow_through_the_real_endpoint(server: Any) -> None:
+    result = subprocess.run([*server["siaga"], "demo", "calls", "--url", server["url"], "--backfill", "--minutes",
+                             "180", "--seed", "11", "--rate", "30"], env=server["env"], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "simulated calls sent" in result.stdout
+    headers = {"Authorization": f"Bearer {server['credentials']['supervisor_token']}"}
+    calls = httpx.get(server["url"] + "/api/v1/calls?limit=500", headers=headers).json()
+    assert len(calls) >= 40
+    outcomes = [c["outcome"] for c in calls]
+    nuisance = sum(outcomes.count(o) for o in ("ghost", "prank", "information", "abandoned"))
+    assert nuisance > len(calls) / 2  # mostly not emergencies, as Indonesian 112 centres report
+    incidents = httpx.get(server["url"] + "/api/v1/incidents?limit=500", headers=headers).json()
+    assert incidents and all(i["ticket"].startswith("CLG-") for i in incidents)
+    assert any(i["status"] == "closed" for i in incidents)
+    blocklist = httpx.get(server["url"] + "/api/v1/blocklist",
+                          headers={"Authorization": f"Bearer {server['credentials']['pbx_token']}"}).json()
+    assert blocklist["count"] >= 1  # the repeat prank callers
+
+
+def test_production_refuses_demo_data(server: Any) -> None:
+    env = {**server["env"], "SIAGA_ENV": "production", "SIAGA_SECRET_KEY": "k" * 60}
+    result = subprocess.run([*server["siaga"], "load-demo"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "never created in production" in result.stderr
+
+
+def _battery(post: Any, sign_headers: Any, tag: str, user_token: str, pbx_token: str) -> list[tuple[int, Any, Any]]:
+    """The same requests for both doors of POST /api/v1/cti/events; (status, code or status word, field)."""
+    from tests.calls.helpers import ev
+
+    good = ev("offered", call=f"{tag}-1", caller="081234567890")
+    auth = {"Authorization": f"Bearer {pbx_token}"}
+    cases = [
+        (json.dumps(good).encode(), auth),
+        (json.dumps(good).encode(), auth),
+        (json.dumps({**good, "caller": "0899"}).encode(), auth),
+        (b'{"event_id": ', auth),
+        (b"[]", auth),
+        (json.dumps(ev("exploded", call=f"{tag}-2")).encode(), auth),
+        (json.dumps({**ev("offered", call=f"{tag}-3"), "occurred_at": "2026-01-01T00:00:00"}).encode(), auth),
+        (json.dumps(ev("offered", call=f"{tag}-4")).encode(), {}),
+        (json.dumps(ev("offered", call=f"{tag}-5")).encode(), {"Authorization": "Bearer sgi_nope"}),
+        (json.dumps(ev("offered", call=f"{tag}-6")).encode(), {"Authorization": f"Bearer {user_token}"}),
+        (json.dumps({**ev("offered", call=f"{tag}-7"), "pad": "x" * 20000}).encode(), auth),
+    ]
+    body = json.dumps(ev("offered", call=f"{tag}-8", caller="0812")).encode()
+    cases += [(body, sign_headers(body, good=True)), (body, sign_headers(body, good=False))]
+    out = []
+    for raw, headers in cases:
+        status, document = post(raw, headers)
+        error = document.get("error") if isinstance(document, dict) else None
+        out.append((status, error["code"] if error else document.get("status"), error["field"] if error else None))
+    return out
+
+
+EXPECTED = [(201, "stored", None), (200, "duplicate", None), (409, "event_id_reused", "event_id"),
+            (400, "malformed", None), (422, "invalid", None), (422, "invalid", "type"),
+            (422, "invalid", "occurred_at"), (401, "unauthenticated", None), (401, "unauthenticated", None),
+            (403, "forbidden", None), (413, "too_large", None), (201, "stored", None), (401, "unauthenticated", None)]
+
+
+@pytest.mark.django_db
+def test_both_doors_of_the_cti_endpoint_answer_alike(server: Any, client: Any, pbx: Any, actors: Any) -> None:
+    """The ASGI lane of `siaga serve` and the django-ninja operation give the same answers."""
+    from siaga.core.auth import sign
+
+    created = subprocess.run([*server["siaga"], "integration", "create", "e2e-signed", "--kind", "pbx", "--hmac"],
+                             env=server["env"], capture_output=True, text=True, timeout=60).stdout
+    secret = next(line.split(": ", 1)[1] for line in created.splitlines() if line.startswith("hmac secret:"))
+
+    def lane_sign(body: bytes, good: bool) -> dict[str, str]:
+        stamp = str(int(time.time()))
+        return {"X-Siaga-Integration": "e2e-signed", "X-Siaga-Timestamp": stamp,
+                "X-Siaga-Signature": sign(secret if good else "wrong", stamp, body)}
+
+    def lane_post(raw: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        response = httpx.post(server["url"] + "/api/v1/cti/events", content=raw,
+                              headers={"Content-Type": "application/json", **headers})
+        return response.status_code, response.json()
+
+    lane = _battery(lane_post, lane_sign, f"lane{time.time_ns()}", server["credentials"]["supervisor_token"],
+                    server["credentials"]["pbx_token"])
+
+    def api_sign(body: bytes, good: bool) -> dict[str, str]:
+        stamp = str(int(time.time()))
+        return {"X-Siaga-Integration": "test-pbx", "X-Siaga-Timestamp": stamp,
+                "X-Siaga-Signature": sign("s3cret-pbx-signing-key" if good else "wrong", stamp, body)}
+
+    def api_post(raw: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        meta = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
+        response = client.post("/api/v1/cti/events", data=raw, content_type="application/json", **meta)
+        return response.status_code, response.json()
+
+    api = _battery(api_post, api_sign, "api", actors["supervisor"].token, pbx.token)
+    assert lane == EXPECTED
+    assert api == EXPECTED
