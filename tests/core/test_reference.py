@@ -10,7 +10,8 @@ from siaga.core.models import Agency, Kecamatan, Kelurahan
 from siaga.core.reference import load_all
 from siaga.incidents.models import Category
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "geo"
+# The bundled copies of ../shared/data/geo (identical files, see their SOURCE.txt).
+SHARED = Path(__file__).resolve().parents[2] / "src" / "siaga" / "core" / "data" / "geo"
 
 REQUIRED_AGENCIES = {"damkar", "polres", "psc119", "bpbd", "satpolpp", "dishub", "dinsos", "pmi", "pln", "pdam",
                      "basarnas"}

@@ -1,22 +1,8 @@
-from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from siaga.calls.models import Call, CallerSanction, CtiEvent, LocationFix
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Calls change only through CTI and the actions layer (audited); the admin shows them."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from siaga.core.admin_support import ReadOnlyAdmin
 
 
 @admin.register(Call)

@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from siaga.core.admin_support import ReadOnlyAdmin
 from siaga.core.models import Agency, ApiToken, AuditLog, Integration, Kecamatan, Kelurahan, UserProfile
 
 
@@ -55,7 +56,7 @@ class IntegrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     """Read-only: the audit log is append-only, for admins too."""
 
     list_display = ("at", "actor", "action", "object_type", "object_id", "note")
@@ -65,12 +66,3 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in AuditLog._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class Kecamatan(models.Model):
-    """A district (kecamatan) of the city, with its boundary as GeoJSON."""
+class Region(models.Model):
+    """An administrative area with its codes and its boundary as GeoJSON (lon/lat)."""
 
-    code = models.CharField(_("kode Kemendagri"), max_length=16, unique=True)
-    bps_code = models.CharField(_("kode BPS"), max_length=16, blank=True)
+    code = models.CharField(_("kode Kemendagri"), max_length=20, unique=True)
+    bps_code = models.CharField(_("kode BPS"), max_length=20, blank=True)
     name = models.CharField(_("nama"), max_length=100)
     geometry = models.JSONField(_("batas wilayah (GeoJSON)"))
     bbox = models.JSONField(_("kotak batas"), default=list)
@@ -25,33 +25,31 @@ class Kecamatan(models.Model):
     source = models.CharField(_("sumber data"), max_length=200, blank=True)
 
     class Meta:
+        abstract = True
+        ordering = ["code"]
+
+
+class Kecamatan(Region):
+    """A district (kecamatan) of the city."""
+
+    class Meta(Region.Meta):
         verbose_name = _("kecamatan")
         verbose_name_plural = _("kecamatan")
-        ordering = ["code"]
 
     def __str__(self) -> str:
         return self.name
 
 
-class Kelurahan(models.Model):
-    """A village-level area (kelurahan) with its postcode and boundary."""
+class Kelurahan(Region):
+    """A village-level area (kelurahan) with its postcode."""
 
-    code = models.CharField(_("kode Kemendagri"), max_length=20, unique=True)
-    bps_code = models.CharField(_("kode BPS"), max_length=20, blank=True)
-    name = models.CharField(_("nama"), max_length=100)
     kecamatan = models.ForeignKey(Kecamatan, on_delete=models.PROTECT, related_name="kelurahan",
                                   verbose_name=_("kecamatan"))
     postcode = models.CharField(_("kode pos"), max_length=5)
-    geometry = models.JSONField(_("batas wilayah (GeoJSON)"))
-    bbox = models.JSONField(_("kotak batas"), default=list)
-    centroid_lat = models.FloatField(_("lintang pusat"))
-    centroid_lon = models.FloatField(_("bujur pusat"))
-    source = models.CharField(_("sumber data"), max_length=200, blank=True)
 
-    class Meta:
+    class Meta(Region.Meta):
         verbose_name = _("kelurahan")
         verbose_name_plural = _("kelurahan")
-        ordering = ["code"]
 
     def __str__(self) -> str:
         return f"{self.name}, {self.kecamatan.name}"

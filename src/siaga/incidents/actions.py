@@ -350,15 +350,21 @@ def do_dispatch(
            moment, {"dispatch_id": dispatch.pk, "agency": target.code})
     audit.record(actor, "dispatch.create", dispatch, after=audit.snapshot(dispatch, DISPATCH_AUDIT_FIELDS))
     if incident.status in (IncidentStatus.NEW, IncidentStatus.VERIFIED):
-        before = audit.snapshot(incident, INCIDENT_AUDIT_FIELDS)
-        incident.status = IncidentStatus.DISPATCHED
-        incident.dispatched_at = incident.dispatched_at or moment
-        incident.save(update_fields=["status", "dispatched_at", "updated_at"])
-        b, a = audit.changed(before, audit.snapshot(incident, INCIDENT_AUDIT_FIELDS))
-        audit.record(actor, "incident.dispatched", incident, before=b, after=a)
+        _follow(incident, actor, IncidentStatus.DISPATCHED, moment)
     publish_on_commit("dispatch.created", dispatch_summary(dispatch))
     publish_on_commit("incident.updated", incident_summary(incident))
     return dispatch, True
+
+
+def _follow(incident: Incident, actor: Principal, status: str, moment: datetime) -> None:
+    """An incident step that follows from a dispatch (first dispatch, first unit on scene)."""
+    field = lifecycle.INCIDENT_TIME_FIELD[status]
+    before = audit.snapshot(incident, INCIDENT_AUDIT_FIELDS)
+    incident.status = status
+    setattr(incident, field, getattr(incident, field) or moment)
+    incident.save(update_fields=["status", field, "updated_at"])
+    b, a = audit.changed(before, audit.snapshot(incident, INCIDENT_AUDIT_FIELDS))
+    audit.record(actor, f"incident.{status}", incident, before=b, after=a)
 
 
 def _set_dispatch_status(dispatch: Dispatch, actor: Principal, status: str, moment: datetime, reason: str) -> None:
@@ -415,11 +421,6 @@ def do_update_dispatch(
     moment = _step_time(at, now, earlier, f"dispatch {status}")
     _set_dispatch_status(dispatch, actor, status, moment, reason)
     if status == DispatchStatus.ON_SCENE and incident.status == IncidentStatus.DISPATCHED:
-        before = audit.snapshot(incident, INCIDENT_AUDIT_FIELDS)
-        incident.status = IncidentStatus.ON_SCENE
-        incident.on_scene_at = incident.on_scene_at or moment
-        incident.save(update_fields=["status", "on_scene_at", "updated_at"])
-        b, a = audit.changed(before, audit.snapshot(incident, INCIDENT_AUDIT_FIELDS))
-        audit.record(actor, "incident.on_scene", incident, before=b, after=a)
+        _follow(incident, actor, IncidentStatus.ON_SCENE, moment)
         publish_on_commit("incident.updated", incident_summary(incident))
     return dispatch

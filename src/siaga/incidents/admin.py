@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from siaga.core.admin_support import ReadOnlyAdmin
 from siaga.incidents.models import Category, Dispatch, Incident, IncidentEvent
 
 
@@ -12,19 +13,6 @@ class CategoryAdmin(admin.ModelAdmin):
     list_filter = ("active", "default_priority")
     search_fields = ("name", "name_en", "code")
     filter_horizontal = ("default_agencies",)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Operational records change only through the actions layer (audited); the admin shows them."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class DispatchInline(admin.TabularInline):

@@ -54,8 +54,8 @@ class Migration(migrations.Migration):
             name='Kecamatan',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=16, unique=True, verbose_name='kode Kemendagri')),
-                ('bps_code', models.CharField(blank=True, max_length=16, verbose_name='kode BPS')),
+                ('code', models.CharField(max_length=20, unique=True, verbose_name='kode Kemendagri')),
+                ('bps_code', models.CharField(blank=True, max_length=20, verbose_name='kode BPS')),
                 ('name', models.CharField(max_length=100, verbose_name='nama')),
                 ('geometry', models.JSONField(verbose_name='batas wilayah (GeoJSON)')),
                 ('bbox', models.JSONField(default=list, verbose_name='kotak batas')),
