@@ -34,6 +34,7 @@ def test_many_submissions_are_stored_in_few_batches(pbx: Any) -> None:
                for i in range(40) for n, kind in enumerate(("offered", "answered", "ended"))]
     gate.set()
     wait(futures, timeout=30)
+    batcher.stop()
     results = [f.result() for f in futures]
     assert all(isinstance(r, IngestResult) and not r.duplicate for r in results)
     assert sum(sizes) == 120 and len(sizes) < 10  # grouped, not one transaction per event
@@ -60,6 +61,7 @@ def test_a_failing_batch_is_retried_event_by_event(pbx: Any) -> None:
     bad = batcher.submit(item(pbx, ev("offered", call="poison", caller="0812345678")))
     gate.set()
     wait([*good, bad], timeout=30)
+    batcher.stop()
     assert all(isinstance(f.result(), IngestResult) for f in good)
     with pytest.raises(RuntimeError):
         bad.result()

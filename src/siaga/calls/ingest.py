@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from ninja.errors import HttpError
 
 from siaga.calls.actions import IngestItem, IngestResult, do_ingest_cti_events
@@ -136,15 +136,32 @@ class Batcher:
         self._queue.put(pending)
         return pending.future
 
+    def stop(self, timeout: float = 10.0) -> None:
+        """Store what is queued, then end the thread and close its database connection."""
+        thread = self._thread
+        if thread is not None:
+            self._queue.put(_STOP)  # type: ignore[arg-type]
+            thread.join(timeout)
+            self._thread = None
+
     def _run(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._process(batch)
+        try:
+            while True:
+                batch = [self._queue.get()]
+                while len(batch) < self.max_batch and batch[-1] is not _STOP:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                stop = batch[-1] is _STOP
+                if stop:
+                    batch.pop()
+                if batch:
+                    self._process(batch)
+                if stop:
+                    return
+        finally:
+            connections.close_all()
 
     def _process(self, batch: list[_Pending]) -> None:
         try:
@@ -165,6 +182,7 @@ class Batcher:
             pending.future.set_result(result)
 
 
+_STOP = object()
 _batcher: Batcher | None = None
 
 

@@ -1,14 +1,16 @@
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.http import HttpRequest
 
-from siaga.core.admin_support import ReadOnlyAdmin
+from siaga.core.admin_support import AuditedAdmin, ReadOnlyAdmin
 from siaga.core.models import Agency, ApiToken, AuditLog, Integration, Kecamatan, Kelurahan, UserProfile
 
 
 @admin.register(Kecamatan)
-class KecamatanAdmin(admin.ModelAdmin):
+class KecamatanAdmin(AuditedAdmin):
     list_display = ("code", "name", "bps_code")
     search_fields = ("name", "code")
     exclude = ("geometry",)
@@ -16,7 +18,7 @@ class KecamatanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Kelurahan)
-class KelurahanAdmin(admin.ModelAdmin):
+class KelurahanAdmin(AuditedAdmin):
     list_display = ("code", "name", "kecamatan", "postcode")
     list_filter = ("kecamatan",)
     search_fields = ("name", "code", "postcode")
@@ -25,21 +27,21 @@ class KelurahanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(AuditedAdmin):
     list_display = ("short_name", "code", "name", "phone", "active")
     list_filter = ("active",)
     search_fields = ("name", "short_name", "code")
 
 
 @admin.register(UserProfile)
-class UserProfileAdmin(admin.ModelAdmin):
+class UserProfileAdmin(AuditedAdmin):
     list_display = ("user", "agency", "extension")
     list_filter = ("agency",)
     search_fields = ("user__username", "extension")
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin):
     list_display = ("name", "user", "hint", "created_at", "expires_at", "revoked_at", "last_used_at")
     readonly_fields = ("hint", "created_at", "last_used_at")
 
@@ -48,7 +50,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(AuditedAdmin):
     list_display = ("name", "kind", "active", "created_at")
     list_filter = ("kind", "active")
     fields = ("name", "kind", "description", "active", "hmac_secret", "created_at")
@@ -66,3 +68,26 @@ class AuditLogAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in AuditLog._meta.fields]
+
+
+# Users and groups: Django's admin screens, with audit rows.
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class AuditedUserAdmin(AuditedAdmin, UserAdmin):
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        from siaga.core import audit
+        from siaga.core.roles import Principal
+
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            audit.record(Principal.for_user(request.user), "admin.password_change", object_type="auth.user",
+                         object_id=id, note="password set by an administrator")
+        return response
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
+    pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -26,10 +27,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Never copied into the audit log: a fingerprint shows that they changed, not what they are.
+SECRET_FIELDS = frozenset({"password", "hmac_secret", "token_hash", "key_hash"})
+
+
+def _fingerprint(value: Any) -> str | None:
+    if not value:
+        return None
+    return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()[:8]
+
+
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
-    """The concrete field values of ``obj`` as JSON-safe data (foreign keys as ids)."""
+    """The concrete field values of ``obj`` as JSON-safe data (foreign keys as ids, secrets fingerprinted)."""
     names = fields or [f.attname for f in obj._meta.concrete_fields]
-    return {name: _plain(getattr(obj, name)) for name in names}
+    return {name: _fingerprint(getattr(obj, name)) if name in SECRET_FIELDS else _plain(getattr(obj, name))
+            for name in names}
 
 
 def record(

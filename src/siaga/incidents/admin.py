@@ -3,12 +3,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from siaga.core.admin_support import ReadOnlyAdmin
+from siaga.core.admin_support import AuditedAdmin, ReadOnlyAdmin
 from siaga.incidents.models import Category, Dispatch, Incident, IncidentEvent
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdmin):
     list_display = ("name", "code", "default_priority", "active", "sort_order")
     list_filter = ("active", "default_priority")
     search_fields = ("name", "name_en", "code")
