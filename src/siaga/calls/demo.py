@@ -124,6 +124,15 @@ class DemoClient:
         response.raise_for_status()
         self.categories = {c["code"]: c["default_agencies"] for c in response.json()}
 
+    async def newest_call(self) -> datetime | None:
+        """When the most recent call was offered (so a restarted demo only fills the gap)."""
+        response = await self.http.get(self.url + "/calls?limit=1", headers=self._auth("supervisor"))
+        response.raise_for_status()
+        rows = response.json()
+        if not rows or not rows[0]["offered_at"]:
+            return None
+        return datetime.fromisoformat(rows[0]["offered_at"].replace("Z", "+00:00"))
+
     async def cti(self, call: PlannedCall, kind: str, at: datetime, **extra: Any) -> int:
         body = {"event_id": f"{call.call_id}:{kind}", "type": f"call.{kind}", "call_id": call.call_id,
                 "occurred_at": iso(at), **extra}
@@ -207,13 +216,18 @@ async def play_call(client: DemoClient, call: PlannedCall, wait_until: Callable[
 
 
 async def run(url: str, credentials: dict[str, str], minutes: float, speed: float, backfill: bool, seed: int | None,
-              rate: float, log: Callable[[str], None]) -> int:
+              rate: float, log: Callable[[str], None], fill_gap: bool = False) -> int:
     rng = random.Random(seed)
     client = DemoClient(url, credentials, rng)
     await client.load_reference()
     real_start = datetime.now(UTC)
     if backfill:
         start = real_start - timedelta(minutes=minutes)
+        if fill_gap:
+            newest = await client.newest_call()
+            if newest is not None and newest > start:
+                start = newest
+                minutes = max(0.0, (real_start - start).total_seconds() / 60)
         the_plan = plan(start, minutes, rng, rate)
         log(f"backfilling {len(the_plan.calls)} calls over the last {minutes:g} minutes")
         for call in the_plan.calls:

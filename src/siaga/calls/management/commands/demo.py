@@ -21,6 +21,8 @@ class Command(BaseCommand):
         calls.add_argument("--speed", type=float, default=1.0, help="time compression (60 = a minute per second)")
         calls.add_argument("--backfill", action="store_true",
                            help="generate the last --minutes of traffic at once, with past times")
+        calls.add_argument("--fill-gap", action="store_true",
+                           help="with --backfill: only the time since the newest call (for restarts)")
         calls.add_argument("--rate", type=float, default=20.0, help="average calls per hour")
         calls.add_argument("--seed", type=int, default=None, help="random seed for a repeatable run")
         calls.add_argument("--credentials", default=None, help="demo credentials file (default var/demo/...)")
@@ -35,5 +37,5 @@ class Command(BaseCommand):
             raise CommandError("--speed must be positive")
         total = asyncio.run(demo.run(options["url"], credentials, options["minutes"], options["speed"],
                                      options["backfill"], options["seed"], options["rate"],
-                                     lambda line: self.stdout.write(line)))
+                                     lambda line: self.stdout.write(line), options["fill_gap"]))
         self.stdout.write(self.style.SUCCESS(f"{total} simulated calls sent to {options['url']}"))

@@ -53,5 +53,5 @@ def _run_demo(host: str, port: int) -> None:
         except OSError:
             time.sleep(0.2)
     command = [sys.executable, "-m", "siaga.cli", "demo", "calls", "--url", url]
-    subprocess.run([*command, "--backfill", "--minutes", "240"], check=False)  # noqa: S603 (our own command)
+    subprocess.run([*command, "--backfill", "--fill-gap", "--minutes", "240"], check=False)  # noqa: S603 (our own command)
     subprocess.run([*command, "--minutes", "0", "--speed", "1"], check=False)  # noqa: S603
