@@ -1,61 +1,27 @@
 """End to end: a fresh database, the real `siaga` commands, `siaga serve` on a port, demo traffic over HTTP."""
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.e2e.servers import SIAGA, prepared_env, start
+
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: Any) -> Any:
-    var = tmp_path_factory.mktemp("var")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
-    env.update({"SIAGA_VAR_DIR": str(var), "SIAGA_ENV": "development", "SIAGA_DEBUG": "0"})
-    test_db = os.environ.get("SIAGA_TEST_DATABASE_URL")
-    if test_db:  # the PostgreSQL pass: a database of its own
-        import psycopg
-
-        base, _, _name = test_db.rpartition("/")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS siaga_e2e WITH (FORCE)")
-            conn.execute("CREATE DATABASE siaga_e2e")
-        env["SIAGA_DATABASE_URL"] = f"{base}/siaga_e2e"
-    siaga = [sys.executable, "-m", "siaga.cli"]
-    for command in (["migrate", "--noinput"], ["load-reference"], ["load-reference"], ["load-demo"]):
-        result = subprocess.run([*siaga, *command], env=env, capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, (command, result.stdout, result.stderr)
-    port = free_port()
-    proc = subprocess.Popen([*siaga, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("siaga serve did not come up: " + (proc.stdout.read() if proc.stdout else ""))
-    credentials = json.loads((Path(var) / "demo" / "credentials.json").read_text())
-    yield {"url": url, "env": env, "credentials": credentials, "siaga": siaga}
-    proc.terminate()
-    proc.wait(timeout=10)
+    env = prepared_env(tmp_path_factory.mktemp("var"), "siaga_e2e")
+    # load-reference twice: the second run must change nothing
+    result = subprocess.run([*SIAGA, "load-reference"], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "created: nothing" in result.stdout, result.stdout + result.stderr
+    node = start(env)
+    yield {"url": node.url, "env": env, "credentials": node.credentials, "siaga": SIAGA}
+    node.stop()
 
 
 def test_pages_and_api_answer(server: Any) -> None:

@@ -1,8 +1,10 @@
 """ASGI entry point (``siaga serve`` runs it under uvicorn).
 
-Everything is Django, except ``POST /api/v1/cti/events``, which the CTI lane (:mod:`siaga.calls.ingest`)
-answers on the event loop with group commit: same authentication, validation, action and answers as
-the django-ninja operation of the same path, a fraction of the cost per event.
+Everything is Django, except two paths answered on the event loop:
+
+* ``POST /api/v1/cti/events``, the CTI lane (:mod:`siaga.calls.ingest`) with group commit: same
+  authentication, validation, action and answers as the django-ninja operation of the same path;
+* ``GET /live/events``, the Server-Sent Events stream of live updates (:mod:`siaga.console.live`).
 """
 
 import os
@@ -14,10 +16,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siaga.config.settings")
 django_application = get_asgi_application()
 
 from siaga.calls import ingest  # noqa: E402  (needs the apps loaded by get_asgi_application)
+from siaga.console import live  # noqa: E402
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == ingest.PATH:
-        await ingest.asgi_endpoint(scope, receive, send)
-    else:
-        await django_application(scope, receive, send)
+    if scope["type"] == "http":
+        if scope["method"] == "POST" and scope["path"] == ingest.PATH:
+            await ingest.asgi_endpoint(scope, receive, send)
+            return
+        if scope["method"] == "GET" and scope["path"] == live.PATH:
+            await live.asgi_endpoint(scope, receive, send)
+            return
+    await django_application(scope, receive, send)

@@ -12,6 +12,7 @@ docs/operations.md lists every variable; a test fails when one is read here and 
 
 from __future__ import annotations
 
+import importlib.util
 import secrets
 import sys
 from pathlib import Path
@@ -44,6 +45,7 @@ if ENVIRONMENT == "test" and env.optional("TEST_DATABASE_URL"):
     DATABASE_URL = env.str("TEST_DATABASE_URL", "")  # the suite's second pass (PostgreSQL)
 DB_POOL = env.bool("DB_POOL", True)
 REDIS_URL = env.optional("REDIS_URL")
+REDIS_CHANNEL = env.str("REDIS_CHANNEL", "siaga:live")  # one channel per deployment sharing a Redis
 
 CITY_NAME = env.str("CITY_NAME", "Kota Cilegon")
 CITY_CODE = env.str("CITY_CODE", "36.72")  # Kemendagri code of the city
@@ -166,6 +168,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "django_htmx",
     "siaga.core",
     "siaga.calls",
     "siaga.incidents",
@@ -182,6 +185,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "siaga.core.presence.PresenceMiddleware",
 ]
 
 ROOT_URLCONF = "siaga.config.urls"
@@ -223,6 +228,18 @@ USE_TZ = True  # stored in UTC ...
 TIME_ZONE = "Asia/Jakarta"  # ... shown in WIB
 
 STATIC_URL = "/static/"
+
+
+def _package_static(package: str) -> str:
+    """The static folder of an installed package, found without importing it (django-leaflet reads the
+    settings at import time, and its app would pull in GeoDjango); Leaflet is served from there, offline."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise ImproperlyConfigured(f"the package {package!r} is missing; run `make setup` (pip install -e .)")
+    return str(Path(spec.origin).parent / "static")
+
+
+STATICFILES_DIRS = [_package_static("leaflet")]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {

@@ -1,16 +1,26 @@
 """The live event bus: actions publish after commit, pages and services subscribe.
 
-The default backend is in-process (one server process). Topics are dotted names (``call.updated``,
-``incident.created``, ...); a subscriber asks for topic prefixes (``incident.``) or everything.
-A slow subscriber never slows the publisher: its bounded queue drops the oldest event and counts it.
+Two backends behind one interface:
+
+* in-process (default): one server process, events go straight to its subscribers;
+* Redis pub/sub (``SIAGA_REDIS_URL``): every process publishes to one Redis channel and delivers what it
+  receives on it to its own subscribers, so a page connected to node B sees a write made on node A.
+
+Topics are dotted names (``call.updated``, ``incident.created``, ...); a subscriber asks for topic
+prefixes (``incident.``) or everything. A slow subscriber never slows the publisher: its bounded queue
+drops the oldest event and counts it. Delivery to many subscribers on one event loop is one thread-safe
+hand-over per loop, not one per subscriber.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,21 +67,6 @@ class Subscription:
             self.dropped += 1
         self.queue.put_nowait(event)
 
-    def deliver(self, event: LiveEvent) -> None:
-        if not _matches(event.topic, self.topics):
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self.loop:
-            self._put(event)
-        else:
-            try:
-                self.loop.call_soon_threadsafe(self._put, event)
-            except RuntimeError:  # the loop has closed: the subscriber is gone
-                self.close()
-
     async def get(self, timeout: float | None = None) -> LiveEvent:
         return await asyncio.wait_for(self.queue.get(), timeout)
 
@@ -87,6 +82,11 @@ class Subscription:
         if self.closed:
             raise StopAsyncIteration
         return await self.queue.get()
+
+
+def _put_all(subs: list[Subscription], event: LiveEvent) -> None:
+    for sub in subs:
+        sub._put(event)
 
 
 class InProcessBus:
@@ -109,8 +109,23 @@ class InProcessBus:
         with self._lock:
             subs = list(self._subs)
             listeners = list(self._listeners)
+        by_loop: dict[asyncio.AbstractEventLoop, list[Subscription]] = {}
         for sub in subs:
-            sub.deliver(event)
+            if _matches(event.topic, sub.topics):
+                by_loop.setdefault(sub.loop, []).append(sub)
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, group in by_loop.items():
+            if loop is running:
+                _put_all(group, event)
+            else:
+                try:
+                    loop.call_soon_threadsafe(_put_all, group, event)
+                except RuntimeError:  # that loop has closed: its subscribers are gone
+                    for sub in group:
+                        sub.close()
         for prefixes, callback in listeners:
             if _matches(event.topic, prefixes):
                 try:
@@ -148,18 +163,106 @@ class InProcessBus:
             return len(self._subs)
 
 
+class RedisBus(InProcessBus):
+    """Fan-out across processes through one Redis pub/sub channel.
+
+    ``publish`` sends to Redis (from whatever thread the action ran in); a listener thread receives every
+    message on the channel, this process's own included, and delivers it locally: one path for all events,
+    so no page sees an event twice. If Redis cannot be reached when publishing, the event is delivered
+    locally and the failure logged (the write itself has already committed).
+    """
+
+    name = "redis"
+
+    def __init__(self, url: str, channel: str = "siaga:live") -> None:
+        import redis
+
+        super().__init__()
+        self.url = url
+        self.channel = channel
+        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._listener: threading.Thread | None = None
+        self._ready = threading.Event()
+        self.node = uuid.uuid4().hex[:8]
+
+    def publish(self, topic: str, data: dict[str, Any]) -> LiveEvent:
+        self._start()
+        event = LiveEvent(id=next(self._ids), topic=topic, data=data)
+        message = json.dumps({"topic": topic, "data": data, "at": event.at, "node": self.node}, default=str)
+        try:
+            self._redis.publish(self.channel, message)
+        except Exception:
+            log.exception("Redis publish failed for %s; delivering on this node only", topic)
+            self.deliver(event)
+        return event
+
+    def subscribe(self, topics: Iterable[str] = (), maxsize: int = 1000) -> Subscription:
+        self._start()
+        return super().subscribe(topics, maxsize)
+
+    def add_listener(self, callback: Callable[[LiveEvent], None], topics: Iterable[str] = ()) -> Callable[[], None]:
+        self._start()
+        return super().add_listener(callback, topics)
+
+    def wait_ready(self, timeout: float = 5.0) -> bool:
+        """True once the listener is subscribed (events published before that are not seen here)."""
+        self._start()
+        return self._ready.wait(timeout)
+
+    def _start(self) -> None:
+        if self._listener is None:
+            with self._lock:
+                if self._listener is None:
+                    self._listener = threading.Thread(target=self._listen, name="siaga-live-redis", daemon=True)
+                    self._listener.start()
+
+    def _listen(self) -> None:
+        import redis
+
+        while True:
+            try:
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(self.channel)
+                self._ready.set()
+                for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    try:
+                        body = json.loads(message["data"])
+                        event = LiveEvent(id=next(self._ids), topic=str(body["topic"]), data=body["data"],
+                                          at=str(body.get("at", "")))
+                    except (ValueError, KeyError, TypeError):
+                        log.warning("ignoring a malformed live event on %s", self.channel)
+                        continue
+                    self.deliver(event)
+            except redis.RedisError as exc:
+                self._ready.clear()
+                log.warning("Redis live channel lost (%s); reconnecting", exc)
+                time.sleep(1.0)
+
+
 _bus: InProcessBus | None = None
 _bus_lock = threading.Lock()
 
 
 def get_bus() -> InProcessBus:
-    """The process-wide bus (a Redis-backed bus for several web nodes is configured by SIAGA_REDIS_URL)."""
+    """The process-wide bus: Redis-backed when SIAGA_REDIS_URL is set, in-process otherwise."""
     global _bus
     if _bus is None:
         with _bus_lock:
             if _bus is None:
-                _bus = InProcessBus()
+                from django.conf import settings
+
+                _bus = (RedisBus(settings.REDIS_URL, settings.REDIS_CHANNEL) if settings.REDIS_URL
+                        else InProcessBus())
     return _bus
+
+
+def reset_bus() -> None:
+    """Forget the process bus (tests that switch backends)."""
+    global _bus
+    with _bus_lock:
+        _bus = None
 
 
 def publish_on_commit(topic: str, data: dict[str, Any]) -> None:

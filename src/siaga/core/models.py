@@ -165,6 +165,21 @@ class Integration(models.Model):
         return key
 
 
+class UserPresence(models.Model):
+    """When a user was last seen (a page, an API call, a live stream): the wall's "who is on duty"."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presence")
+    last_seen = models.DateTimeField(_("terakhir terlihat"), db_index=True)
+    last_path = models.CharField(_("halaman terakhir"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("kehadiran pengguna")
+        verbose_name_plural = _("kehadiran pengguna")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.last_seen:%H:%M}"
+
+
 class AuditQuerySet(models.QuerySet["AuditLog"]):
     def update(self, **kwargs: Any) -> int:
         raise PermissionError("the audit log is append-only: rows cannot be updated")

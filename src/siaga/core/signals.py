@@ -20,7 +20,10 @@ def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 @receiver(user_logged_out)
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
+        from siaga.core.presence import forget
+
         audit.record(Principal.for_user(user), "auth.logout", user, object_type="auth.user", note=_client(request))
+        forget(user.pk)
 
 
 @receiver(user_login_failed)

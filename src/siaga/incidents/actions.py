@@ -75,11 +75,13 @@ def _lock_incident(incident_id: int) -> Incident:
 
 
 def incident_summary(incident: Incident) -> dict[str, Any]:
+    """The ``data`` of ``incident.*`` live events. ``agency_ids`` lets agency pages receive only their own."""
     return {
         "id": incident.pk, "ticket": incident.ticket, "status": incident.status, "priority": incident.priority,
         "category_id": incident.category_id, "lat": incident.lat, "lon": incident.lon,
         "kelurahan_id": incident.kelurahan_id, "kecamatan_id": incident.kecamatan_id,
         "address": incident.address, "created_at": incident.created_at.isoformat(),
+        "agency_ids": sorted(set(incident.dispatches.values_list("agency_id", flat=True))),
     }
 
 

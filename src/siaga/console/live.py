@@ -1,0 +1,147 @@
+"""Live updates for pages: ``GET /live/events`` as Server-Sent Events, straight on the ASGI loop.
+
+Each connection authenticates once (the Django session cookie, or a bearer token for other systems),
+subscribes to the process's event bus (in-process or Redis, see :mod:`siaga.core.events`) and receives
+the events its role may see, each as one SSE message whose data is ``{"topic", "data", "at"}``. A comment
+line every 15 s keeps proxies from closing an idle stream. Pages react to a message by refreshing the part
+of the page it concerns, through the ordinary (permission-checked) views.
+
+Who sees what (:func:`may_see`): calls and callers only the call centre (operators, supervisors, admins);
+incidents and dispatches the call centre and the wall, and an agency those that concern it; warnings
+everybody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from importlib import import_module
+from typing import Any
+from urllib.parse import parse_qs
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from siaga.core.events import LiveEvent, get_bus
+from siaga.core.roles import STAFF, Principal, Role
+
+log = logging.getLogger("siaga.live")
+PATH = "/live/events"
+KEEPALIVE_SECONDS = 15.0
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def may_see(principal: Principal, event: LiveEvent) -> bool:
+    topic, data = event.topic, event.data
+    if topic.startswith(("call.", "caller.")):
+        return principal.has(*STAFF)
+    if topic.startswith("incident."):
+        if principal.has(*STAFF, Role.WALL):
+            return True
+        return principal.agency_id is not None and principal.agency_id in data.get("agency_ids", ())
+    if topic.startswith("dispatch."):
+        if principal.has(*STAFF, Role.WALL):
+            return True
+        return principal.agency_id is not None and data.get("agency_id") == principal.agency_id
+    if topic.startswith(("warning.", "presence.")):
+        return bool(principal.roles)
+    return principal.has(Role.ADMIN)
+
+
+def _principal(headers: dict[str, str]) -> Principal | None:
+    """The user behind a session cookie or a bearer token (runs in a thread: it reads the database)."""
+    from django.contrib.auth import get_user
+    from django.http import HttpRequest
+    from ninja.errors import HttpError
+
+    from siaga.core.auth import principal_from_bearer
+
+    bearer = headers.get("authorization", "")
+    if bearer:
+        try:
+            return principal_from_bearer(bearer)
+        except HttpError:
+            return None
+    cookies: dict[str, str] = {}
+    for part in headers.get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        cookies[name] = value
+    key = cookies.get(settings.SESSION_COOKIE_NAME)
+    if not key:
+        return None
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    user = get_user(request)
+    if not user.is_authenticated:
+        return None
+    from siaga.core.presence import touch
+
+    touch(user, PATH)
+    return Principal.for_user(user)
+
+
+_principal_in_thread = sync_to_async(_principal, thread_sensitive=False)
+_CLOSED = LiveEvent(id=0, topic="__closed__", data={})
+
+
+def sse(event: LiveEvent) -> bytes:
+    body = json.dumps({"topic": event.topic, "data": event.data, "at": event.at}, default=str)
+    return f"id: {event.id}\ndata: {body}\n\n".encode()
+
+
+async def _reply(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"error": {"code": "unauthenticated" if status == 401 else "forbidden", "message": message,
+                                 "field": None}}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def asgi_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    principal = await _principal_in_thread(headers)
+    if principal is None:
+        await _reply(send, 401, "log in, or send Authorization: Bearer <token>")
+        return
+    if not principal.roles.intersection({*STAFF, Role.WALL, Role.AGENCY}):
+        await _reply(send, 403, "live updates are for the call centre, agencies and the wall")
+        return
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    topics = [t for value in query.get("topics", []) for t in value.split(",") if t]
+    subscription = get_bus().subscribe(topics)
+    closed = asyncio.Event()
+
+    async def watch_disconnect() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                closed.set()
+                subscription._put(_CLOSED)  # wakes the loop below at once
+                return
+
+    watcher = asyncio.create_task(watch_disconnect())
+    try:
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-store"),
+            (b"x-accel-buffering", b"no"), (b"x-content-type-options", b"nosniff")]})
+        hello = {"topic": "hello", "data": {"roles": sorted(r.value for r in principal.roles)}}
+        await send({"type": "http.response.body", "body": f"retry: 2000\ndata: {json.dumps(hello)}\n\n".encode(),
+                    "more_body": True})
+        while not closed.is_set():
+            try:
+                event = await asyncio.wait_for(subscription.get(), KEEPALIVE_SECONDS)
+            except TimeoutError:
+                await send({"type": "http.response.body", "body": b": keepalive\n\n", "more_body": True})
+                continue
+            if event is _CLOSED:
+                break
+            if may_see(principal, event):
+                await send({"type": "http.response.body", "body": sse(event), "more_body": True})
+    except (OSError, RuntimeError):  # the client went away mid-write
+        pass
+    finally:
+        subscription.close()
+        watcher.cancel()

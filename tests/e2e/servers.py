@@ -1,0 +1,137 @@
+"""Start real `siaga serve` processes for end-to-end tests, each on a database prepared by the real commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+SIAGA = [sys.executable, "-m", "siaga.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepared_env(var: Path, database: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for a fresh deployment in ``var``; ``database`` names a PostgreSQL database in the PG pass."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
+    env.update({"SIAGA_VAR_DIR": str(var), "SIAGA_ENV": "development", "SIAGA_DEBUG": "0", **(extra or {})})
+    test_db = os.environ.get("SIAGA_TEST_DATABASE_URL")
+    if test_db:
+        import psycopg
+
+        base = test_db.rpartition("/")[0]
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {database}")
+        env["SIAGA_DATABASE_URL"] = f"{base}/{database}"
+    for command in (["migrate", "--noinput"], ["load-reference"], ["load-demo"]):
+        result = subprocess.run([*SIAGA, *command], env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, (command, result.stdout, result.stderr)
+    return env
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    proc: subprocess.Popen[str]
+    credentials: dict[str, str] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.credentials[who + '_token']}"}
+
+
+def start(env: dict[str, str], workers: int = 1) -> Server:
+    port = free_port()
+    proc = subprocess.Popen([*SIAGA, "serve", "--port", str(port), "--workers", str(workers)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError("siaga serve did not come up: " + (proc.stdout.read() if proc.stdout else ""))
+    credentials = json.loads((Path(env["SIAGA_VAR_DIR"]) / "demo" / "credentials.json").read_text())
+    return Server(url, env, proc, credentials)
+
+
+class SseReader:
+    """Reads an SSE stream in a thread; ``next(topic)`` waits for the next message of a topic."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.status: int | None = None
+        self._opened = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(url, headers), daemon=True)
+        self._thread.start()
+        if not self._opened.wait(10):
+            raise RuntimeError("the live stream did not open")
+
+    def _run(self, url: str, headers: dict[str, str]) -> None:
+        try:
+            self._read(url, headers)
+        except httpx.HTTPError:  # the server stopped: the stream ends
+            self._opened.set()
+
+    def _read(self, url: str, headers: dict[str, str]) -> None:
+        with httpx.Client(timeout=httpx.Timeout(5, read=None)) as client, \
+                client.stream("GET", url, headers=headers) as response:
+            self.status = response.status_code
+            if response.status_code != 200:
+                self._opened.set()
+                return
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    message = json.loads(line[6:])
+                    message["received"] = time.monotonic()
+                    if message["topic"] == "hello":
+                        self._opened.set()
+                    self.messages.put(message)
+                if self._stop.is_set():
+                    return
+
+    def next(self, topic: str, timeout: float = 5.0, where: Any = None) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no {topic} message within {timeout} s")
+            message = self.messages.get(timeout=remaining)
+            if message["topic"] == topic and (where is None or where(message["data"])):
+                return message
+
+    def drain(self, seconds: float) -> list[dict[str, Any]]:
+        time.sleep(seconds)
+        out = []
+        while not self.messages.empty():
+            out.append(self.messages.get_nowait())
+        return out
+
+    def close(self) -> None:
+        self._stop.set()

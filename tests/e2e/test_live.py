@@ -1,0 +1,109 @@
+"""Live updates over real HTTP: SSE on `siaga serve`, role filtering, and two nodes sharing one Redis."""
+
+import os
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.servers import Server, SseReader, prepared_env, start
+
+pytestmark = pytest.mark.slow
+REDIS_URL = os.environ.get("SIAGA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def create_incident(server: Server, category: str = "kebakaran") -> dict[str, Any]:
+    response = httpx.post(server.url + "/api/v1/incidents", headers=server.headers("supervisor"),
+                          json={"category": category, "lat": -6.0171, "lon": 106.0556, "description": "uji live"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: Any) -> Any:
+    server = start(prepared_env(tmp_path_factory.mktemp("live"), "siaga_e2e_live"))
+    yield server
+    server.stop()
+
+
+def test_an_incident_reaches_a_live_page_within_a_second(node: Server) -> None:
+    stream = SseReader(node.url + "/live/events", node.headers("supervisor"))
+    try:
+        started = time.monotonic()
+        incident = create_incident(node)
+        message = stream.next("incident.created", where=lambda d: d["id"] == incident["id"])
+        assert message["received"] - started < 1.0
+        assert message["data"]["ticket"] == incident["ticket"]
+    finally:
+        stream.close()
+
+
+def test_each_role_sees_only_its_events(node: Server) -> None:
+    # the demo has no wall or agency token: log in and use the session cookie, as the pages do
+    client = httpx.Client(base_url=node.url)
+    client.get("/login/")
+    client.post("/login/", data={"username": "wall", "password": "demo-wall-112",
+                                 "csrfmiddlewaretoken": client.cookies["csrftoken"]})
+    wall = SseReader(node.url + "/live/events", {"Cookie": f"sessionid={client.cookies['sessionid']}"})
+    damkar_client = httpx.Client(base_url=node.url)
+    damkar_client.get("/login/")
+    damkar_client.post("/login/", data={"username": "damkar", "password": "demo-damkar-112",
+                                        "csrfmiddlewaretoken": damkar_client.cookies["csrftoken"]})
+    damkar = SseReader(node.url + "/live/events", {"Cookie": f"sessionid={damkar_client.cookies['sessionid']}"})
+    try:
+        fire = create_incident(node, "kebakaran")
+        theft = create_incident(node, "kriminalitas")
+        for incident, agency in ((fire, "damkar"), (theft, "polres")):
+            response = httpx.post(f"{node.url}/api/v1/incidents/{incident['id']}/dispatches",
+                                  headers=node.headers("supervisor"), json={"agency": agency})
+            assert response.status_code == 201
+        httpx.post(node.url + "/api/v1/cti/events", headers=node.headers("pbx"), json={
+            "event_id": f"live-{uuid.uuid4()}", "type": "call.offered", "call_id": f"live-{uuid.uuid4()}",
+            "occurred_at": "2026-11-28T06:00:00Z", "caller": "081234567890"})
+        wall_topics = {m["topic"] for m in wall.drain(1.5)}
+        damkar_messages = damkar.drain(0.1)
+        assert {"incident.created", "dispatch.created"} <= wall_topics
+        assert "call.updated" not in wall_topics  # the wall sees no caller numbers
+        damkar_dispatches = [m["data"] for m in damkar_messages if m["topic"] == "dispatch.created"]
+        assert damkar_dispatches and all(d["incident_id"] == fire["id"] for d in damkar_dispatches)
+        assert not any(m["topic"].startswith("call.") for m in damkar_messages)
+        assert not any(m["topic"] == "incident.updated" and m["data"]["id"] == theft["id"] for m in damkar_messages)
+    finally:
+        wall.close()
+        damkar.close()
+
+
+def test_unauthenticated_stream_is_refused(node: Server) -> None:
+    assert httpx.get(node.url + "/live/events").status_code == 401
+    assert httpx.get(node.url + "/live/events", headers={"Authorization": "Bearer sgu_wrong"}).status_code == 401
+
+
+def test_two_nodes_on_one_redis(tmp_path_factory: Any) -> None:
+    """An incident created through node A appears on a stream connected to node B."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") or os.environ.get("SIAGA_REQUIRE_REDIS"):
+            raise
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    var = tmp_path_factory.mktemp("redis-nodes")
+    env = prepared_env(var, "siaga_e2e_redis", {"SIAGA_REDIS_URL": REDIS_URL,
+                                                "SIAGA_REDIS_CHANNEL": f"siaga-test-{uuid.uuid4().hex}"})
+    node_a, node_b = start(env), start(env)
+    try:
+        stream = SseReader(node_b.url + "/live/events", node_b.headers("supervisor"))
+        try:
+            time.sleep(0.3)  # node B's Redis listener subscribes as the first stream opens
+            started = time.monotonic()
+            incident = create_incident(node_a)
+            message = stream.next("incident.created", where=lambda d: d["id"] == incident["id"])
+            assert message["received"] - started < 1.0
+        finally:
+            stream.close()
+    finally:
+        node_a.stop()
+        node_b.stop()
