@@ -41,6 +41,7 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/incidents", READERS),
     ("POST", "/incidents", STAFF),
     ("GET", "/incidents/{incident}", READERS),
+    ("GET", "/incidents/{incident}/eido", READERS),
     ("PATCH", "/incidents/{incident}", STAFF),
     ("POST", "/incidents/{incident}/status", STAFF),
     ("POST", "/incidents/{incident}/notes", STAFF | {"agency"}),

@@ -50,6 +50,7 @@ REDIS_CHANNEL = env.str("REDIS_CHANNEL", "siaga:live")  # one channel per deploy
 CITY_NAME = env.str("CITY_NAME", "Kota Cilegon")
 CITY_CODE = env.str("CITY_CODE", "36.72")  # Kemendagri code of the city
 TICKET_PREFIX = env.str("TICKET_PREFIX", "CLG")
+EIDO_ISSUER = env.str("EIDO_ISSUER", "siaga112.cilegon.go.id")  # names this system in EIDO documents
 PHONE_REGION = env.str("PHONE_REGION", "ID")
 
 # Staged blocking of prank / ghost callers (calls.blocking): one stage per strike, counted over a window.
@@ -172,6 +173,7 @@ INSTALLED_APPS = [
     "siaga.core",
     "siaga.calls",
     "siaga.incidents",
+    "siaga.webhooks",
     "siaga.console",
 ]
 

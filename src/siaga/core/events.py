@@ -265,6 +265,18 @@ def reset_bus() -> None:
         _bus = None
 
 
+# Called inside the writing transaction for every published event, so work that must not be lost (outbound
+# webhook deliveries) is stored together with the change it reports. Registered by apps in ready().
+_transactional_hooks: list[tuple[tuple[str, ...], Callable[[str, dict[str, Any]], None]]] = []
+
+
+def register_transactional_hook(prefixes: Iterable[str], hook: Callable[[str, dict[str, Any]], None]) -> None:
+    _transactional_hooks.append((tuple(prefixes), hook))
+
+
 def publish_on_commit(topic: str, data: dict[str, Any]) -> None:
     """Publish once the surrounding transaction commits, so no page ever sees a write that rolled back."""
+    for prefixes, hook in _transactional_hooks:
+        if _matches(topic, prefixes):
+            hook(topic, data)
     transaction.on_commit(lambda: get_bus().publish(topic, data))

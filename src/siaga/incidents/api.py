@@ -180,6 +180,15 @@ def incident_detail(request: HttpRequest, incident_id: int) -> Any:
     return _detail(incident_id, _principal(request))
 
 
+@router.get("/incidents/{incident_id}/eido", auth=allow(*READERS), response={200: dict[str, Any], **ERRORS},
+            summary="The incident as a NENA EIDO-style JSON document (for other command-centre systems)")
+def incident_eido(request: HttpRequest, incident_id: int) -> Any:
+    from siaga.incidents.eido import document
+
+    incident = _detail(incident_id, _principal(request))
+    return document(incident, incident.dispatches_list)  # type: ignore[attr-defined]
+
+
 class IncidentIn(Schema):
     category: str
     priority: int | None = None

@@ -21,6 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=int(os.environ.get("SIAGA_WORKERS", "1")),
                             help="server processes (use 1 with SQLite; the live bus is per process until Redis)")
         parser.add_argument("--access-log", action="store_true", help="log every request")
+        parser.add_argument("--no-workers", action="store_true",
+                            help="no background workers in this process (run `siaga worker` elsewhere)")
         parser.add_argument("--demo", action="store_true",
                             help="also run `siaga demo calls`: backfill the last hours, then a live trickle")
 
@@ -30,6 +32,10 @@ class Command(BaseCommand):
         host, port = options["host"], options["port"]
         if options["demo"]:
             threading.Thread(target=_run_demo, args=(host, port), daemon=True).start()
+        if not options["no_workers"]:
+            from siaga.webhooks.tasks import Worker
+
+            Worker().start()
         self.stdout.write(f"Siaga112 on http://{host}:{port}/ (database: {settings.DATABASES['default']['ENGINE']})")
         uvicorn.run(
             "siaga.config.asgi:application",

@@ -1,0 +1,120 @@
+"""Sending webhook deliveries: claim what is due, POST it signed, record every attempt, back off on failure.
+
+Delivery is at least once: a worker holds a delivery for ``LEASE`` while sending; if it dies, the lease
+runs out and another worker sends again. Receivers deduplicate with ``X-Siaga-Delivery`` (the event id).
+On PostgreSQL several workers claim with ``SELECT ... FOR UPDATE SKIP LOCKED``; SQLite has one writer.
+
+The body is the JSON payload; headers: ``X-Siaga-Event`` (topic), ``X-Siaga-Delivery`` (event id),
+``X-Siaga-Timestamp`` (Unix seconds) and ``X-Siaga-Signature: sha256=<hex>``, the HMAC-SHA256 of
+``"<timestamp>." + body`` with the webhook's secret (the same scheme PBXs use towards Siaga112).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+
+import httpx
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from siaga.core.auth import sign
+from siaga.webhooks.models import Attempt, Delivery, DeliveryStatus
+
+log = logging.getLogger("siaga.webhooks")
+BACKOFF = [timedelta(seconds=s) for s in (10, 30, 120, 600, 1800, 3600, 3 * 3600)]
+MAX_ATTEMPTS = len(BACKOFF) + 1
+LEASE = timedelta(seconds=60)
+TIMEOUT = 10.0
+
+
+def _claim(now: datetime, limit: int) -> list[Delivery]:
+    with transaction.atomic():
+        due = Delivery.objects.filter(
+            Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], next_attempt_at__lte=now)
+            | Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
+        ).select_related("webhook").order_by("next_attempt_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        claimed = list(due[:limit])
+        if claimed:
+            Delivery.objects.filter(pk__in=[d.pk for d in claimed]).update(
+                status=DeliveryStatus.SENDING, lease_until=now + LEASE)
+        return claimed
+
+
+def _send(delivery: Delivery, client: httpx.Client) -> tuple[int | None, str, int]:
+    body = json.dumps(delivery.payload, separators=(",", ":"), default=str).encode()
+    stamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", "User-Agent": "Siaga112-webhook/1",
+               "X-Siaga-Event": delivery.topic, "X-Siaga-Delivery": str(delivery.event_id),
+               "X-Siaga-Timestamp": stamp, "X-Siaga-Signature": sign(delivery.webhook.secret, stamp, body)}
+    started = time.monotonic()
+    try:
+        response = client.post(delivery.webhook.url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:500], int((time.monotonic() - started) * 1000)
+    error = "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}: {response.text[:200]}"
+    return response.status_code, error, int((time.monotonic() - started) * 1000)
+
+
+def deliver_due(now: datetime | None = None, limit: int = 50, client: httpx.Client | None = None) -> int:
+    """Send every due delivery once; returns how many were attempted."""
+    moment = now or timezone.now()
+    claimed = _claim(moment, limit)
+    if not claimed:
+        return 0
+    own_client = client is None
+    http = client or httpx.Client(timeout=TIMEOUT)
+    try:
+        for delivery in claimed:
+            status_code, error, duration = _send(delivery, http)
+            number = delivery.attempts + 1
+            with transaction.atomic():
+                Attempt.objects.create(delivery=delivery, number=number, at=timezone.now(), status_code=status_code,
+                                       error=error, duration_ms=duration)
+                update: dict[str, object] = {"attempts": number, "lease_until": None, "last_error": error}
+                if not error:
+                    update.update(status=DeliveryStatus.DELIVERED, delivered_at=timezone.now())
+                elif number >= MAX_ATTEMPTS:
+                    update.update(status=DeliveryStatus.GAVE_UP)
+                    log.error("webhook %s gave up on %s after %d attempts: %s", delivery.webhook, delivery.event_id,
+                              number, error)
+                else:
+                    update.update(status=DeliveryStatus.RETRYING, next_attempt_at=moment + BACKOFF[number - 1])
+                Delivery.objects.filter(pk=delivery.pk).update(**update)
+    finally:
+        if own_client:
+            http.close()
+    return len(claimed)
+
+
+def resend(delivery_ids: list[int]) -> int:
+    """An admin sends deliveries again (a new attempt row each time; the event id stays the same)."""
+    return Delivery.objects.filter(pk__in=delivery_ids).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), lease_until=None)
+
+
+class Worker(threading.Thread):
+    """Background sender inside `siaga serve` (or `siaga worker`): polls for due deliveries."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        super().__init__(name="siaga-webhooks", daemon=True)
+        self.interval = interval
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=TIMEOUT) as client:
+            while not self.stopping.is_set():
+                try:
+                    sent = deliver_due(client=client)
+                except Exception:
+                    log.exception("webhook worker loop failed")
+                    close_old_connections()
+                    sent = 0
+                if not sent:
+                    self.stopping.wait(self.interval)
