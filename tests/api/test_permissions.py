@@ -27,6 +27,7 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/regions/kecamatan", EVERYONE),
     ("GET", "/regions/kelurahan", EVERYONE),
     ("GET", "/regions/resolve?lat=-6.0&lon=106.0", EVERYONE),
+    ("GET", "/regions/geojson", EVERYONE),
     ("GET", "/audit", {"supervisor", "admin"}),
     ("POST", "/cti/events", {"pbx"}),
     ("POST", "/aml/sms", {"aml"}),
@@ -49,6 +50,10 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/dispatches", READERS),
     ("GET", "/dispatches/{dispatch}", READERS),
     ("POST", "/dispatches/{dispatch}/status", {"agency", "supervisor", "admin"}),
+    ("GET", "/kpis/today", STAFF | {"wall"}),
+    ("GET", "/presence", STAFF | {"wall"}),
+    ("GET", "/warnings/active", EVERYONE),
+    ("GET", "/evacuation", EVERYONE),
 ]
 
 

@@ -79,3 +79,20 @@ def test_api_docs_are_local_and_for_logged_in_users(client: Client, actors: Any)
     for path, methods in schema["paths"].items():
         for method, spec in methods.items():
             assert spec.get("x-roles"), (method, path)
+
+
+def test_login_is_throttled_after_repeated_failures(client: Client, actors: Any, settings: Any) -> None:
+    settings.LOGIN_MAX_FAILURES = 3
+    for _ in range(3):
+        client.post("/login/", {"username": "t_operator", "password": "wrong"})
+    response = client.post("/login/", {"username": "t_operator", "password": "correct-horse-112"})
+    assert response.status_code == 200
+    assert "Terlalu banyak percobaan" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # another user from another address is not affected
+    other = Client(REMOTE_ADDR="10.1.2.3")
+    assert other.post("/login/", {"username": "t_supervisor", "password": "correct-horse-112"}).status_code == 302
+
+
+def test_sessions_expire(settings: Any) -> None:
+    assert 0 < settings.SESSION_COOKIE_AGE <= 24 * 3600

@@ -127,10 +127,12 @@ def _register() -> None:
     from siaga.calls.api import router as calls_router
     from siaga.core.api import router as core_router
     from siaga.incidents.api import router as incidents_router
+    from siaga.reports.api import router as reports_router
 
     api.add_router("", core_router)
     api.add_router("", calls_router)
     api.add_router("", incidents_router)
+    api.add_router("", reports_router)
 
 
 _register()

@@ -66,6 +66,8 @@ AML_MATCH_AFTER_MINUTES = env.int("AML_MATCH_AFTER_MINUTES", 10, minimum=0)
 SIGNATURE_MAX_SKEW_SECONDS = env.int("SIGNATURE_MAX_SKEW_SECONDS", 300, minimum=1)
 
 SESSION_COOKIE_AGE = env.int("SESSION_AGE_SECONDS", 12 * 3600, minimum=300)
+LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", 5, minimum=1)
+LOGIN_LOCK_MINUTES = env.int("LOGIN_LOCK_MINUTES", 15, minimum=1)
 
 # --------------------------------------------------------------------------------------------------------
 # Layer 3: computed
@@ -169,11 +171,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
-    "django_htmx",
     "siaga.core",
     "siaga.calls",
     "siaga.incidents",
     "siaga.webhooks",
+    "siaga.reports",
     "siaga.console",
 ]
 
@@ -187,7 +189,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "siaga.core.presence.PresenceMiddleware",
 ]
 

@@ -6,7 +6,18 @@ from django.contrib.auth.models import Group, User
 from django.http import HttpRequest
 
 from siaga.core.admin_support import AuditedAdmin, ReadOnlyAdmin
-from siaga.core.models import Agency, ApiToken, AuditLog, Integration, Kecamatan, Kelurahan, UserProfile
+from siaga.core.models import (
+    Agency,
+    ApiToken,
+    AuditLog,
+    EvacuationRoute,
+    EvacuationSite,
+    Integration,
+    Kecamatan,
+    Kelurahan,
+    UserPresence,
+    UserProfile,
+)
 
 
 @admin.register(Kecamatan)
@@ -55,6 +66,30 @@ class IntegrationAdmin(AuditedAdmin):
     list_filter = ("kind", "active")
     fields = ("name", "kind", "description", "active", "hmac_secret", "created_at")
     readonly_fields = ("created_at",)
+
+
+@admin.register(EvacuationSite)
+class EvacuationSiteAdmin(AuditedAdmin):
+    """Positions are entered here by the city (from BPBD's documents or a site visit), never guessed."""
+
+    list_display = ("name", "kind", "area", "lat", "lon", "capacity")
+    list_filter = ("kind",)
+    search_fields = ("name", "area")
+
+
+@admin.register(EvacuationRoute)
+class EvacuationRouteAdmin(AuditedAdmin):
+    list_display = ("name", "area", "has_line")
+    search_fields = ("name", "area")
+
+    @admin.display(boolean=True, description="garis")
+    def has_line(self, obj: EvacuationRoute) -> bool:
+        return bool(obj.geometry)
+
+
+@admin.register(UserPresence)
+class UserPresenceAdmin(ReadOnlyAdmin):
+    list_display = ("user", "last_seen", "last_path")
 
 
 @admin.register(AuditLog)

@@ -87,6 +87,23 @@ def kelurahan(request: HttpRequest, filters: Query[GeometryFilter]) -> Any:
     return _with_geometry(Kelurahan.objects.order_by("code"), filters.geometry)
 
 
+@router.get("/regions/geojson", auth=allow(*ANYONE), response=dict[str, Any],
+            summary="Boundaries as a GeoJSON FeatureCollection (level=kelurahan or kecamatan), for maps")
+def regions_geojson(request: HttpRequest, level: str = "kelurahan") -> Any:
+    if level not in ("kelurahan", "kecamatan"):
+        raise ValidationFailed("level must be kelurahan or kecamatan", field="level")
+    features = []
+    if level == "kelurahan":
+        for kel in Kelurahan.objects.select_related("kecamatan").order_by("code"):
+            features.append({"type": "Feature", "geometry": kel.geometry, "properties": {
+                "code": kel.code, "name": kel.name, "kecamatan": kel.kecamatan.name, "postcode": kel.postcode}})
+    else:
+        for kec in Kecamatan.objects.order_by("code"):
+            features.append({"type": "Feature", "geometry": kec.geometry,
+                             "properties": {"code": kec.code, "name": kec.name}})
+    return {"type": "FeatureCollection", "features": features}
+
+
 class ResolveOut(Schema):
     lat: float
     lon: float

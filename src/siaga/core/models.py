@@ -165,6 +165,73 @@ class Integration(models.Model):
         return key
 
 
+class EvacuationSite(models.Model):
+    """A tsunami evacuation site the city has announced. Its position is entered by the city; until then it
+    is listed but not drawn (positions are never guessed)."""
+
+    class Kind(models.TextChoices):
+        TEMPORARY = "temporary", _("Tempat evakuasi sementara")
+        FINAL = "final", _("Titik evakuasi akhir")
+        ASSEMBLY = "assembly", _("Titik kumpul")
+        EVACUATION = "evacuation", _("Lokasi evakuasi")
+
+    name = models.CharField(_("nama"), max_length=200, unique=True)
+    kind = models.CharField(_("jenis"), max_length=12, choices=Kind.choices)
+    area = models.CharField(_("wilayah / akses"), max_length=200, blank=True)
+    lat = models.FloatField(_("lintang"), null=True, blank=True)
+    lon = models.FloatField(_("bujur"), null=True, blank=True)
+    capacity = models.PositiveIntegerField(_("kapasitas (orang)"), null=True, blank=True)
+    source = models.URLField(_("sumber"), max_length=300, blank=True)
+    notes = models.TextField(_("catatan"), blank=True)
+
+    class Meta:
+        verbose_name = _("tempat evakuasi tsunami")
+        verbose_name_plural = _("tempat evakuasi tsunami")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(lat__isnull=True, lon__isnull=True)
+                                   | models.Q(lat__gte=-90, lat__lte=90, lon__gte=-180, lon__lte=180),
+                                   name="evacuation_site_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EvacuationRoute(models.Model):
+    """A tsunami evacuation route; its line (GeoJSON LineString, lon/lat) is drawn by the city."""
+
+    name = models.CharField(_("nama"), max_length=200, unique=True)
+    area = models.CharField(_("wilayah"), max_length=200, blank=True)
+    geometry = models.JSONField(_("garis (GeoJSON LineString)"), null=True, blank=True)
+    source = models.URLField(_("sumber"), max_length=300, blank=True)
+    notes = models.TextField(_("catatan"), blank=True)
+
+    class Meta:
+        verbose_name = _("jalur evakuasi tsunami")
+        verbose_name_plural = _("jalur evakuasi tsunami")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        geometry = self.geometry
+        if geometry in (None, ""):
+            return
+        coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
+        if not isinstance(geometry, dict) or geometry.get("type") != "LineString" or not isinstance(coords, list) \
+                or len(coords) < 2:
+            raise ValidationError({"geometry": _("Harus GeoJSON LineString dengan minimal 2 titik [bujur, lintang].")})
+        for point in coords:
+            if (not isinstance(point, list) or len(point) < 2 or not all(isinstance(v, (int, float)) for v in point[:2])
+                    or not (-180 <= point[0] <= 180 and -90 <= point[1] <= 90)):
+                raise ValidationError({"geometry": _("Titik %(point)s bukan [bujur, lintang] yang sah.")
+                                       % {"point": point}})
+
+
 class UserPresence(models.Model):
     """When a user was last seen (a page, an API call, a live stream): the wall's "who is on duty"."""
 

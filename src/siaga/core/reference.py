@@ -138,6 +138,21 @@ def load_groups(report: LoadReport) -> None:
             group.permissions.set(_permissions(ROLE_PERMISSIONS[role]))
 
 
+def load_evacuation(report: LoadReport) -> None:
+    """The announced sites and routes, by name. Existing rows (with the city's positions) are kept."""
+    from siaga.core.models import EvacuationRoute, EvacuationSite
+
+    data = json.loads((DATA / "evacuation_sites.json").read_text(encoding="utf-8"))
+    for site in data["sites"]:
+        _, created = EvacuationSite.objects.get_or_create(
+            name=site["name"], defaults={"kind": site["kind"], "area": site["area"], "source": site["source"]})
+        report.count("evacuation_site", created)
+    for route in data["routes"]:
+        _, created = EvacuationRoute.objects.get_or_create(
+            name=route["name"], defaults={"area": route["area"], "source": route["source"]})
+        report.count("evacuation_route", created)
+
+
 @transaction.atomic
 def load_all(reset: bool = False) -> LoadReport:
     from siaga.core import audit
@@ -148,6 +163,7 @@ def load_all(reset: bool = False) -> LoadReport:
     load_regions(report)
     load_agencies(report, reset=reset)
     load_categories(report, reset=reset)
+    load_evacuation(report)
     load_groups(report)
     audit.record(Principal.system("system:load-reference"), "reference.load", object_type="reference",
                  object_id="cilegon", after=report.as_dict())

@@ -96,9 +96,18 @@ class IncidentOut(Schema):
     cancelled_at: datetime | None
     duplicate_of_id: int | None
 
+    agencies: list[str] = []
+
     @staticmethod
     def resolve_category(obj: Incident) -> str:
         return obj.category.code
+
+    @staticmethod
+    def resolve_agencies(obj: Incident) -> list[str]:
+        """Agencies with an active dispatch (an agency user sees only its own)."""
+        only = getattr(obj, "only_agency_id", None)
+        return sorted({d.agency.code for d in obj.dispatches.all()
+                       if d.status in ACTIVE_DISPATCH and (only is None or d.agency_id == only)})
 
 
 class IncidentDetailOut(IncidentOut):
@@ -158,7 +167,12 @@ def incidents(request: HttpRequest, filters: Query[IncidentFilter]) -> Any:
     if filters.since:
         rows = rows.filter(created_at__gte=filters.since)
     offset = max(0, filters.offset)
-    return rows[offset: offset + clamp_limit(filters.limit)]
+    page = list(rows.prefetch_related("dispatches__agency")[offset: offset + clamp_limit(filters.limit)])
+    principal = _principal(request)
+    if principal.is_agency_only:
+        for incident in page:
+            incident.only_agency_id = principal.agency_id  # type: ignore[attr-defined]
+    return page
 
 
 def _detail(incident_id: int, principal: Principal) -> Incident:
@@ -170,6 +184,7 @@ def _detail(incident_id: int, principal: Principal) -> Incident:
         raise Forbidden("this incident was not dispatched to your agency")
     if principal.is_agency_only:
         dispatches = [d for d in dispatches if d.agency_id == principal.agency_id]
+        incident.only_agency_id = principal.agency_id  # type: ignore[attr-defined]
     incident.dispatches_list = dispatches  # type: ignore[attr-defined]
     return incident
 
