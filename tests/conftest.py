@@ -23,10 +23,11 @@ ROLE_USERS = {
 @pytest.fixture(autouse=True)
 def _clear_process_caches() -> Iterator[None]:
     from siaga.calls import actions
-    from siaga.core import auth, regions
+    from siaga.core import auth, presence, regions
 
     auth.clear_caches()
     actions._AGENT_CACHE.clear()
+    presence._last.clear()
     regions.invalidate()
     yield
     regions.invalidate()
