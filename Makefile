@@ -42,7 +42,7 @@ bench: setup
 	$(BIN)/python bench/cti_ingest.py
 
 messages: setup
-	cd src/siaga && ../../$(SIAGA) makemessages -l en --no-obsolete
+	cd src/siaga && ../../$(SIAGA) makemessages -l en --no-obsolete && ../../$(SIAGA) makemessages -l en -d djangojs --no-obsolete
 	$(SIAGA) compile-translations
 
 clean-var:

@@ -20,11 +20,13 @@ def test_home_needs_login(client: Client) -> None:
     assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
-def test_login_with_the_form_and_see_calls(client: Client, actors: Any) -> None:
+def test_login_with_the_form_lands_on_the_console(client: Client, actors: Any) -> None:
     response = client.post("/login/", {"username": "t_operator", "password": "correct-horse-112"})
     assert response.status_code == 302
-    page = client.get("/").content.decode()
-    assert "Panggilan hari ini" in page and "Kejadian terbuka" in page
+    page = client.get("/", follow=True)
+    assert page.redirect_chain[-1][0] == "/console/"
+    text = page.content.decode()
+    assert "Antrian panggilan" in text and "Kejadian terbuka" in text and "<kbd>P</kbd>" in text
 
 
 def test_wrong_password_is_refused_and_audited(client: Client, actors: Any) -> None:
@@ -35,20 +37,32 @@ def test_wrong_password_is_refused_and_audited(client: Client, actors: Any) -> N
     assert AuditLog.objects.filter(action="auth.login_failed", object_id="t_operator").exists()
 
 
-def test_agency_sees_no_call_list(client: Client, actors: Any) -> None:
-    client.force_login(actors["agency"].user)
-    page = client.get("/").content.decode()
-    assert "Panggilan hari ini" not in page and "Kejadian terbuka" in page
+@pytest.mark.parametrize(("who", "landing"), [("operator", "/console/"), ("supervisor", "/console/"),
+                                              ("agency", "/agency/"), ("wall", "/wall/"), ("admin", "/console/")])
+def test_each_role_lands_on_its_screen(client: Client, actors: Any, who: str, landing: str) -> None:
+    client.force_login(actors[who].user)
+    assert client.get("/")["Location"] == landing
+
+
+def test_a_user_without_role_is_told_so(client: Client, db: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("norole", password="x-long-password-1")
+    client.force_login(user)
+    response = client.get("/")
+    assert response.status_code == 403 and "Belum ada peran" in response.content.decode()
 
 
 def test_language_switch_to_english(client: Client, actors: Any) -> None:
     client.force_login(actors["operator"].user)
-    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/console/"})
     assert response.status_code == 302
-    page = client.get("/").content.decode()
-    assert "Calls today" in page and "Open incidents" in page and 'lang="en"' in page
-    client.post("/i18n/setlang/", {"language": "id", "next": "/"})
-    assert "Panggilan hari ini" in client.get("/").content.decode()
+    page = client.get("/console/").content.decode()
+    assert "Call queue" in page and "Open incidents" in page and 'lang="en"' in page
+    catalog = client.get("/jsi18n/").content.decode()
+    assert "Ringing" in catalog  # the scripts' strings are translated too
+    client.post("/i18n/setlang/", {"language": "id", "next": "/console/"})
+    assert "Antrian panggilan" in client.get("/console/").content.decode()
 
 
 def test_healthz(client: Client) -> None:

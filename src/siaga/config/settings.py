@@ -48,6 +48,9 @@ REDIS_URL = env.optional("REDIS_URL")
 REDIS_CHANNEL = env.str("REDIS_CHANNEL", "siaga:live")  # one channel per deployment sharing a Redis
 
 CITY_NAME = env.str("CITY_NAME", "Kota Cilegon")
+# Optional map tiles (e.g. a tile server inside the government network); without it the maps draw the
+# city's boundaries only, which works with no internet.
+MAP_TILE_URL = env.optional("MAP_TILE_URL")
 CITY_CODE = env.str("CITY_CODE", "36.72")  # Kemendagri code of the city
 TICKET_PREFIX = env.str("TICKET_PREFIX", "CLG")
 EIDO_ISSUER = env.str("EIDO_ISSUER", "siaga112.cilegon.go.id")  # names this system in EIDO documents
@@ -183,7 +186,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "siaga.core.locale.IndonesianFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -85,11 +85,22 @@ def _principal(headers: dict[str, str]) -> Principal | None:
 
 _principal_in_thread = sync_to_async(_principal, thread_sensitive=False)
 _CLOSED = LiveEvent(id=0, topic="__closed__", data={})
+_KEEPALIVE = LiveEvent(id=0, topic="__keepalive__", data={})
+_keepalive_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
 
-def sse(event: LiveEvent) -> bytes:
-    body = json.dumps({"topic": event.topic, "data": event.data, "at": event.at}, default=str)
-    return f"id: {event.id}\ndata: {body}\n\n".encode()
+async def _keepalive(loop: asyncio.AbstractEventLoop) -> None:
+    """One timer per event loop nudges every stream on it (one timer per stream would cost a task per event)."""
+    while True:
+        await asyncio.sleep(KEEPALIVE_SECONDS)
+        for sub in get_bus().subscriptions_of(loop):
+            sub._put(_KEEPALIVE)
+
+
+def _ensure_keepalive() -> None:
+    loop = asyncio.get_running_loop()
+    if loop not in _keepalive_tasks:
+        _keepalive_tasks[loop] = loop.create_task(_keepalive(loop))
 
 
 async def _reply(send: Send, status: int, message: str) -> None:
@@ -111,6 +122,7 @@ async def asgi_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -> 
         return
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     topics = [t for value in query.get("topics", []) for t in value.split(",") if t]
+    _ensure_keepalive()
     subscription = get_bus().subscribe(topics)
     closed = asyncio.Event()
 
@@ -131,15 +143,14 @@ async def asgi_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -> 
         await send({"type": "http.response.body", "body": f"retry: 2000\ndata: {json.dumps(hello)}\n\n".encode(),
                     "more_body": True})
         while not closed.is_set():
-            try:
-                event = await asyncio.wait_for(subscription.get(), KEEPALIVE_SECONDS)
-            except TimeoutError:
-                await send({"type": "http.response.body", "body": b": keepalive\n\n", "more_body": True})
-                continue
+            event = await subscription.queue.get()
             if event is _CLOSED:
                 break
+            if event is _KEEPALIVE:
+                await send({"type": "http.response.body", "body": b": keepalive\n\n", "more_body": True})
+                continue
             if may_see(principal, event):
-                await send({"type": "http.response.body", "body": sse(event), "more_body": True})
+                await send({"type": "http.response.body", "body": event.wire(), "more_body": True})
     except (OSError, RuntimeError):  # the client went away mid-write
         pass
     finally:

@@ -1,38 +1,86 @@
-"""Pages. The full operator console, agency view and wall come with their own issue; this is the landing
-page a logged-in user sees, with today's numbers and the most recent calls and incidents."""
+"""Pages: each role's screen, protected by login and role; the data comes from the JSON API.
 
+The pages are server-rendered shells (Bahasa Indonesia by default, translated by Django) whose scripts
+read and write through /api/v1 with the session and its CSRF token, and listen on /live/events; so the
+role checks of the API (tested operation by operation) are the ones that protect the data.
+"""
+
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.utils import timezone
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from siaga.calls.models import Call
-from siaga.core.roles import Principal, Role
-from siaga.incidents.models import OPEN_STATUSES, Incident
+from siaga.core.roles import STAFF, Principal, Role
+
+
+def role_required(*roles: Role) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Logged in (else to the login page) and holding one of ``roles`` (else 403)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            principal = Principal.for_user(request.user)
+            if not principal.has(*roles):
+                raise PermissionDenied("this page is for: " + ", ".join(r.value for r in roles))
+            request.principal = principal  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        wrapped.siaga_roles = roles  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """Each role's own screen."""
     principal = Principal.for_user(request.user)
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    context: dict[str, Any] = {"principal": principal}
-    if principal.has(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN):
-        today = Call.objects.filter(offered_at__gte=start)
-        context["calls_today"] = today.count()
-        context["calls_by_outcome"] = {row["outcome"] or "untagged": row["n"]
-                                       for row in today.values("outcome").annotate(n=Count("id"))}
-        context["recent_calls"] = Call.objects.order_by("-offered_at", "-id")[:15]
-    incidents = Incident.objects.select_related("category", "kecamatan").filter(status__in=OPEN_STATUSES)
-    if principal.is_agency_only:
-        incidents = incidents.filter(dispatches__agency_id=principal.agency_id).distinct()
-    context["open_incidents"] = incidents.order_by("priority", "-created_at")[:20]
-    return render(request, "console/home.html", context)
+    if principal.has(*STAFF):
+        return redirect("operator")
+    if principal.has(Role.AGENCY):
+        return redirect("agency")
+    if principal.has(Role.WALL):
+        return redirect("wall")
+    return render(request, "console/no_role.html", status=403)
+
+
+def _page(request: HttpRequest, template: str, **extra: Any) -> HttpResponse:
+    principal: Principal = request.principal  # type: ignore[attr-defined]
+    return render(request, template, {"principal": principal, "map_tiles": settings.MAP_TILE_URL, **extra})
+
+
+@role_required(*STAFF)
+@require_GET
+def operator(request: HttpRequest) -> HttpResponse:
+    principal: Principal = request.principal  # type: ignore[attr-defined]
+    return _page(request, "console/operator.html", supervisor=principal.has(Role.SUPERVISOR, Role.ADMIN))
+
+
+@role_required(Role.AGENCY)
+@require_GET
+def agency(request: HttpRequest) -> HttpResponse:
+    from siaga.core.models import Agency
+
+    principal: Principal = request.principal  # type: ignore[attr-defined]
+    own = Agency.objects.filter(pk=principal.agency_id).first()
+    if own is None:
+        raise PermissionDenied("your user has no agency; an admin sets it on your profile")
+    return _page(request, "console/agency.html", agency=own)
+
+
+@role_required(Role.WALL, Role.SUPERVISOR, Role.ADMIN, Role.OPERATOR)
+@require_GET
+def wall(request: HttpRequest) -> HttpResponse:
+    return _page(request, "console/wall.html")
 
 
 @require_GET

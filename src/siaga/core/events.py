@@ -22,7 +22,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,17 +30,27 @@ from django.db import transaction
 log = logging.getLogger("siaga.events")
 
 
-@dataclass(frozen=True, slots=True)
 class LiveEvent:
-    """One event as subscribers see it."""
+    """One event as subscribers see it. ``wire()`` is its Server-Sent-Events form, encoded once however
+    many pages receive it."""
 
-    id: int
-    topic: str
-    data: dict[str, Any]
-    at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    __slots__ = ("_wire", "at", "data", "id", "topic")
+
+    def __init__(self, id: int, topic: str, data: dict[str, Any], at: str | None = None) -> None:
+        self.id = id
+        self.topic = topic
+        self.data = data
+        self.at = at or datetime.now(UTC).isoformat()
+        self._wire: bytes | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "topic": self.topic, "data": self.data, "at": self.at}
+
+    def wire(self) -> bytes:
+        if self._wire is None:
+            body = json.dumps({"topic": self.topic, "data": self.data, "at": self.at}, default=str)
+            self._wire = f"id: {self.id}\ndata: {body}\n\n".encode()
+        return self._wire
 
 
 def _matches(topic: str, prefixes: tuple[str, ...]) -> bool:
@@ -156,6 +165,10 @@ class InProcessBus:
                     self._listeners.remove(entry)
 
         return remove
+
+    def subscriptions_of(self, loop: asyncio.AbstractEventLoop) -> list[Subscription]:
+        with self._lock:
+            return [sub for sub in self._subs if sub.loop is loop]
 
     @property
     def subscriber_count(self) -> int:

@@ -1,0 +1,378 @@
+/* The operator console: live call queue, one-key tagging, incident form, dispatch, timeline. Keyboard first. */
+(function () {
+  "use strict";
+  const S = window.Siaga;
+  const { el } = S;
+  const gettext = S.t;
+  const root = document.getElementById("console");
+  const me = Number(root.dataset.userId);
+  const canClose = root.dataset.supervisor === "1";
+  const state = { calls: new Map(), selected: null, history: null, detail: null, categories: [], agencies: {},
+                  incidents: [], incident: null, form: null, map: null, layers: {}, lastTag: null };
+
+  const TAGS = { g: "ghost", p: "prank", i: "information" };
+  const TAG_LABEL = { normal: gettext("Normal"), ghost: gettext("Ghost"), prank: gettext("Prank"), information: gettext("Informasi"),
+                      abandoned: gettext("Tak terjawab"), test: gettext("Uji coba"), "": gettext("Belum ditandai") };
+  const STATE_LABEL = { ringing: gettext("Berdering"), active: gettext("Berlangsung"), ended: gettext("Berakhir") };
+
+  // ---------------------------------------------------------------- calls
+  async function loadCalls() {
+    const since = new Date(Date.now() - 3 * 3600 * 1000).toISOString();
+    const rows = await S.api("GET", "/calls?limit=200&since=" + encodeURIComponent(since));
+    state.calls = new Map(rows.map((c) => [c.id, c]));
+    renderQueue();
+    if (!state.selected || !state.calls.has(state.selected)) selectNext();
+  }
+
+  function queueOrder() {
+    const calls = [...state.calls.values()];
+    const rank = (c) => (c.state === "ringing" ? 0 : c.state === "active" ? 1 : 2);
+    return calls.sort((a, b) => rank(a) - rank(b) || (b.offered_at || "").localeCompare(a.offered_at || ""));
+  }
+
+  function pending(call) {
+    return call.outcome === "";
+  }
+
+  function selectNext() {
+    const order = queueOrder();
+    const mine = order.find((c) => c.state !== "ended" && c.operator_id === me && pending(c));
+    const next = mine || order.find((c) => pending(c) && c.state !== "ringing") || order.find(pending) || order[0];
+    select(next ? next.id : null);
+  }
+
+  async function select(id) {
+    state.selected = id;
+    state.history = null;
+    state.detail = null;
+    renderQueue();
+    renderCall();
+    const call = state.calls.get(id);
+    if (!call) return;
+    const [detail, history] = await Promise.all([
+      S.api("GET", "/calls/" + id),
+      call.caller ? S.api("GET", "/callers/" + encodeURIComponent(call.caller)) : Promise.resolve(null),
+    ]);
+    if (state.selected !== id) return;
+    state.detail = detail;
+    state.history = history;
+    renderCall();
+    showFix();
+  }
+
+  function renderQueue() {
+    const list = document.getElementById("queue");
+    list.replaceChildren(...queueOrder().slice(0, 60).map((c) => el("li", {
+      class: ["call", c.state, c.id === state.selected ? "selected" : "", c.caller_blocked ? "blocked" : "",
+              c.outcome ? "tagged" : ""].join(" "),
+      "data-call": c.id, onclick: () => select(c.id),
+    }, el("span", { class: "num", text: c.caller || c.caller_raw || gettext("disembunyikan") }),
+       el("span", { class: "st", text: STATE_LABEL[c.state] || c.state }),
+       el("span", { class: "ago", text: S.ago(c.offered_at) }),
+       c.outcome ? el("span", { class: "tag t-" + c.outcome, text: TAG_LABEL[c.outcome] || c.outcome }) : null,
+       c.caller_blocked ? el("span", { class: "badge red", text: gettext("diblokir") }) : null)));
+    document.getElementById("queue-count").textContent = String(
+      [...state.calls.values()].filter((c) => c.state !== "ended").length);
+  }
+
+  function renderCall() {
+    const box = document.getElementById("call");
+    const call = state.calls.get(state.selected);
+    if (!call) {
+      box.replaceChildren(el("p", { class: "muted", text: gettext("Tidak ada panggilan dipilih.") }));
+      return;
+    }
+    const h = state.history;
+    const fix = latestFix();
+    box.replaceChildren(
+      el("div", { class: "call-head" },
+        el("strong", { class: "big", id: "call-number", text: call.caller || call.caller_raw || gettext("disembunyikan") }),
+        el("span", { class: "st " + call.state, text: STATE_LABEL[call.state] || call.state }),
+        call.outcome ? el("span", { class: "tag t-" + call.outcome, id: "call-tag",
+                                    text: TAG_LABEL[call.outcome] }) : null,
+        call.caller_blocked ? el("span", { class: "badge red", text: gettext("nomor sedang diblokir") }) : null),
+      el("dl", { class: "facts" },
+        el("dt", { text: gettext("Masuk") }), el("dd", { text: S.time(call.offered_at) }),
+        el("dt", { text: gettext("Dijawab") }), el("dd", { text: S.time(call.answered_at) }),
+        el("dt", { text: gettext("Jalur") }), el("dd", { text: call.line || "—" }),
+        el("dt", { text: gettext("Lokasi AML") }),
+        el("dd", { id: "aml-fix", text: fix ? `${fix.lat.toFixed(5)}, ${fix.lon.toFixed(5)} ±${Math.round(fix.radius_m || 0)} m`
+                                             : gettext("belum ada") })),
+      h ? el("div", { class: "history" },
+        el("strong", { text: gettext("Riwayat nomor") + ": " }),
+        `${h.total_calls} ${gettext("panggilan")}`,
+        ...Object.entries(h.by_outcome).map(([k, v]) => el("span", { class: "tag t-" + k, text: `${TAG_LABEL[k] || k} ${v}` })),
+        el("span", { class: h.blocked ? "badge red" : "badge",
+                     text: `${gettext("pelanggaran")}: ${h.strikes} · ${gettext("berikutnya")}: ${h.next_stage}` }))
+        : null,
+      el("div", { class: "actions" },
+        button("N", gettext("Normal → kejadian"), () => tag("normal")),
+        button("G", gettext("Ghost"), () => tag("ghost")),
+        button("P", gettext("Prank"), () => tag("prank")),
+        button("I", gettext("Informasi"), () => tag("information"))));
+  }
+
+  function button(key, label, action) {
+    return el("button", { type: "button", class: "key-button", onclick: action, "data-key": key },
+      el("kbd", { text: key }), " ", label);
+  }
+
+  function latestFix() {
+    const fixes = (state.detail && state.detail.locations || []).filter((f) => f.has_fix);
+    return fixes.length ? fixes[fixes.length - 1] : null;
+  }
+
+  function showFix() {
+    if (!state.map) return;
+    if (state.layers.fix) state.layers.fix.remove();
+    const fix = latestFix();
+    if (!fix) return;
+    state.layers.fix = L.layerGroup([
+      L.circle([fix.lat, fix.lon], { radius: fix.radius_m || 50, color: "#1565c0", weight: 2, fillOpacity: 0.15 }),
+      L.circleMarker([fix.lat, fix.lon], { radius: 5, color: "#1565c0", fillOpacity: 1 }),
+    ]).addTo(state.map);
+    state.map.setView([fix.lat, fix.lon], 15);
+  }
+
+  async function tag(outcome) {
+    const call = state.calls.get(state.selected);
+    if (!call) return;
+    if (outcome === "normal") {
+      if (!call.incident_id) openForm(call);
+      else openIncident(call.incident_id);
+      return;
+    }
+    try {
+      const updated = await S.api("POST", `/calls/${call.id}/tag`, { outcome });
+      state.calls.set(updated.id, { ...call, ...updated });
+      S.toast(`${updated.caller || gettext("disembunyikan")}: ${TAG_LABEL[outcome]}`, "ok");
+      selectNext();
+    } catch (error) {
+      S.toast(error.message, "error");
+    }
+  }
+
+  // ---------------------------------------------------------------- incident form
+  function openForm(call) {
+    const fix = latestFix();
+    state.form = { call, lat: fix ? fix.lat : null, lon: fix ? fix.lon : null,
+                   accuracy: fix ? fix.radius_m : null, source: fix ? "aml" : "" };
+    const box = document.getElementById("form");
+    box.hidden = false;
+    box.replaceChildren(el("form", { id: "incident-form", onsubmit: (e) => { e.preventDefault(); submit(); } },
+      el("h2", { text: gettext("Kejadian baru") }),
+      el("label", {}, gettext("Kategori"), " ",
+        el("input", { id: "f-category", autocomplete: "off", placeholder: gettext("ketik untuk mencari…"),
+                      oninput: suggest, onkeydown: categoryKeys, "aria-controls": "f-suggestions" })),
+      el("ul", { id: "f-suggestions", class: "suggestions", role: "listbox" }),
+      el("div", { class: "row" },
+        el("label", {}, gettext("Prioritas"), " ", el("select", { id: "f-priority" },
+          [1, 2, 3, 4].map((p) => el("option", { value: p, text: "P" + p })))),
+        el("span", { id: "f-location", class: "muted" })),
+      el("label", {}, gettext("Uraian"), " ", el("textarea", { id: "f-description", rows: 3 })),
+      el("label", {}, gettext("Alamat / patokan"), " ", el("input", { id: "f-address" })),
+      el("fieldset", { id: "f-agencies" }, el("legend", { text: gettext("Instansi yang diteruskan") })),
+      el("div", { class: "actions" },
+        el("button", { type: "submit", class: "primary", id: "f-submit" }, el("kbd", { text: "Ctrl+Enter" }), " ",
+           gettext("Buat & teruskan")),
+        el("button", { type: "button", onclick: closeForm }, el("kbd", { text: "Esc" }), " ", gettext("Batal")))));
+    renderLocation();
+    document.getElementById("f-category").focus();
+  }
+
+  function closeForm() {
+    state.form = null;
+    const box = document.getElementById("form");
+    box.hidden = true;
+    box.replaceChildren();
+  }
+
+  let matches = [];
+  let highlighted = 0;
+  function suggest() {
+    const query = document.getElementById("f-category").value.trim().toLowerCase();
+    matches = state.categories.filter((c) => !query || c.name.toLowerCase().includes(query)
+                                           || c.code.includes(query) || (c.name_en || "").toLowerCase().includes(query));
+    highlighted = 0;
+    renderSuggestions();
+  }
+
+  function renderSuggestions() {
+    document.getElementById("f-suggestions").replaceChildren(...matches.slice(0, 8).map((c, i) => el("li", {
+      role: "option", class: i === highlighted ? "hl" : "", text: `${c.name} (P${c.default_priority})`,
+      onmousedown: (e) => { e.preventDefault(); pickCategory(c); },
+    })));
+  }
+
+  function categoryKeys(event) {
+    if (event.key === "ArrowDown") { highlighted = Math.min(highlighted + 1, matches.length - 1); renderSuggestions(); event.preventDefault(); }
+    else if (event.key === "ArrowUp") { highlighted = Math.max(highlighted - 1, 0); renderSuggestions(); event.preventDefault(); }
+    else if (event.key === "Enter" && matches.length) { event.preventDefault(); pickCategory(matches[highlighted]); }
+  }
+
+  function pickCategory(category) {
+    state.form.category = category;
+    document.getElementById("f-category").value = category.name;
+    document.getElementById("f-suggestions").replaceChildren();
+    document.getElementById("f-priority").value = String(category.default_priority);
+    const box = document.getElementById("f-agencies");
+    box.replaceChildren(el("legend", { text: gettext("Instansi yang diteruskan") }),
+      ...Object.values(state.agencies).map((a) => el("label", { class: "check" },
+        el("input", { type: "checkbox", name: "agency", value: a.code,
+                      checked: category.default_agencies.includes(a.code) }), " ", a.short_name)));
+    document.getElementById("f-description").focus();
+  }
+
+  async function renderLocation() {
+    const span = document.getElementById("f-location");
+    if (!span || !state.form) return;
+    const f = state.form;
+    if (f.lat === null) { span.textContent = gettext("Lokasi: klik peta, atau L untuk lokasi AML"); return; }
+    span.textContent = `${gettext("Lokasi")}: ${f.lat.toFixed(5)}, ${f.lon.toFixed(5)}` +
+      (f.accuracy ? ` ±${Math.round(f.accuracy)} m (AML)` : "");
+    const where = await S.api("GET", `/regions/resolve?lat=${f.lat}&lon=${f.lon}`);
+    if (state.form !== f) return;
+    span.textContent += where.inside_city ? ` — ${where.kelurahan}, ${where.kecamatan}` : ` — ${gettext("di luar kota")}`;
+    span.dataset.kelurahan = where.kelurahan || "";
+  }
+
+  async function submit() {
+    const f = state.form;
+    if (!f || !f.category) { S.toast(gettext("Pilih kategori dulu."), "error"); document.getElementById("f-category").focus(); return; }
+    const body = {
+      category: f.category.code, priority: Number(document.getElementById("f-priority").value),
+      description: document.getElementById("f-description").value, address: document.getElementById("f-address").value,
+      lat: f.lat, lon: f.lon, location_accuracy_m: f.accuracy, location_source: f.source,
+      call_id: f.call ? f.call.id : null, client_ref: f.ref || (f.ref = crypto.randomUUID()),
+    };
+    const agencies = [...document.querySelectorAll("#f-agencies input:checked")].map((i) => i.value);
+    try {
+      const incident = await S.api("POST", "/incidents", body);
+      for (const code of agencies) await S.api("POST", `/incidents/${incident.id}/dispatches`, { agency: code });
+      closeForm();
+      S.toast(`${incident.ticket}: ${gettext("dibuat dan diteruskan ke")} ${agencies.join(", ") || "—"}`, "ok");
+      await openIncident(incident.id);
+      loadIncidents();
+      selectNext();
+    } catch (error) {
+      S.toast(error.message, "error");
+    }
+  }
+
+  // ---------------------------------------------------------------- incidents
+  async function loadIncidents() {
+    state.incidents = await S.api("GET", "/incidents?open=true&limit=50");
+    renderIncidents();
+  }
+
+  function renderIncidents() {
+    const byCode = Object.fromEntries(state.categories.map((c) => [c.code, c.name]));
+    document.getElementById("incidents").replaceChildren(...state.incidents.map((i) => el("li", {
+      class: "p" + i.priority + (state.incident && state.incident.id === i.id ? " selected" : ""),
+      onclick: () => openIncident(i.id),
+    }, el("strong", { text: i.ticket }), " ", byCode[i.category] || i.category, " ",
+       el("span", { class: "st " + i.status, text: S.INCIDENT_STATUS[i.status] || i.status }), " ",
+       el("span", { class: "muted", text: i.agencies.map((c) => (state.agencies[c] || {}).short_name || c).join(", ") }))));
+    if (!state.map) return;
+    if (state.layers.incidents) state.layers.incidents.remove();
+    state.layers.incidents = L.layerGroup(state.incidents.filter((i) => i.lat !== null)
+      .map((i) => SiagaMap.incidentMarker({ ...i, category: byCode[i.category] }))).addTo(state.map);
+  }
+
+  async function openIncident(id) {
+    const incident = await S.api("GET", "/incidents/" + id);
+    state.incident = incident;
+    const box = document.getElementById("incident");
+    box.hidden = false;
+    const statusButtons = [];
+    if (["dispatched", "on_scene"].includes(incident.status)) statusButtons.push(["resolved", gettext("Tertangani")]);
+    if (canClose && incident.status === "resolved") statusButtons.push(["closed", gettext("Tutup")]);
+    if (canClose && !["resolved", "closed", "cancelled", "duplicate"].includes(incident.status)) statusButtons.push(["cancelled", gettext("Batalkan")]);
+    box.replaceChildren(
+      el("h2", { id: "incident-ticket", "data-status": incident.status,
+                 text: `${incident.ticket} · ${S.INCIDENT_STATUS[incident.status] || incident.status}` }),
+      el("p", { text: incident.description || "" }),
+      el("table", { class: "dispatches" }, incident.dispatches.map((d) => el("tr", {},
+        el("td", { text: (state.agencies[d.agency] || {}).short_name || d.agency }),
+        el("td", { class: "st " + d.status, "data-status": d.status, text: S.DISPATCH_STATUS[d.status] || d.status }),
+        el("td", { text: S.time(d.requested_at) }), el("td", { text: S.time(d.on_scene_at) })))),
+      el("div", { class: "actions" }, statusButtons.map(([status, label]) => el("button", {
+        type: "button", onclick: async () => {
+          try { await S.api("POST", `/incidents/${id}/status`, { status }); openIncident(id); loadIncidents(); }
+          catch (error) { S.toast(error.message, "error"); }
+        } }, label))),
+      el("ol", { class: "timeline" }, incident.timeline.map((e) => el("li", {},
+        el("time", { text: S.time(e.at) }), " ", e.message, " ", el("span", { class: "muted", text: e.actor })))));
+  }
+
+  // ---------------------------------------------------------------- keyboard
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && state.form) { closeForm(); return; }
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && state.form) { event.preventDefault(); submit(); return; }
+    if (S.typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+    const key = event.key.toLowerCase();
+    if (key in TAGS) { event.preventDefault(); tag(TAGS[key]); }
+    else if (key === "n") { event.preventDefault(); tag("normal"); }
+    else if (key === "l" && state.form) {
+      const fix = latestFix();
+      if (fix) { Object.assign(state.form, { lat: fix.lat, lon: fix.lon, accuracy: fix.radius_m, source: "aml" }); renderLocation(); }
+    } else if (key === "arrowdown" || key === "j" || key === "arrowup" || key === "k") {
+      event.preventDefault();
+      const order = queueOrder();
+      const index = order.findIndex((c) => c.id === state.selected);
+      const next = order[Math.min(Math.max(index + (key === "arrowdown" || key === "j" ? 1 : -1), 0), order.length - 1)];
+      if (next) select(next.id);
+    }
+  });
+
+  // ---------------------------------------------------------------- live
+  const refreshIncidents = S.debounce(() => {
+    loadIncidents();
+    if (state.incident) openIncident(state.incident.id);
+  }, 250);
+
+  function onLive(message) {
+    if (message.topic === "call.updated") {
+      const old = state.calls.get(message.data.id) || {};
+      state.calls.set(message.data.id, { ...old, ...message.data });
+      renderQueue();
+      if (message.data.id === state.selected) renderCall();
+      // A call just answered by me becomes the current call unless I am busy with one of mine.
+      const current = state.calls.get(state.selected);
+      const busy = current && current.operator_id === me && current.state !== "ended" && pending(current);
+      if (!state.form && (!current || !busy && (!pending(current) || message.data.operator_id === me))) selectNext();
+    } else if (message.topic === "call.location" && message.data.call_id === state.selected) {
+      select(state.selected);
+    } else if (message.topic.startsWith("incident.") || message.topic.startsWith("dispatch.")) {
+      refreshIncidents();
+    }
+  }
+
+  async function start() {
+    const [categories, agencies] = await Promise.all([S.api("GET", "/categories"), S.api("GET", "/agencies")]);
+    state.categories = categories.filter((c) => c.active);
+    state.agencies = Object.fromEntries(agencies.filter((a) => a.active).map((a) => [a.code, a]));
+    S.live("call.,caller.,incident.,dispatch.", onLive, (up) => {
+      document.getElementById("live-state").className = up ? "live on" : "live off";
+    });
+    await Promise.all([loadCalls(), loadIncidents()]);
+    try {
+      state.map = await SiagaMap.cityMap(document.getElementById("map"), { tiles: root.dataset.tiles || null });
+      state.map.on("click", (e) => {
+        if (!state.form) return;
+        Object.assign(state.form, { lat: e.latlng.lat, lon: e.latlng.lng, accuracy: null, source: "map" });
+        if (state.layers.pick) state.layers.pick.remove();
+        state.layers.pick = L.marker(e.latlng).addTo(state.map);
+        renderLocation();
+      });
+      renderIncidents();
+      showFix();
+    } catch (error) {
+      S.toast(gettext("Peta tidak dapat dimuat") + ": " + error.message, "error");
+    }
+    setInterval(renderQueue, 5000);  // keeps "x sec ago" fresh
+    root.dataset.ready = "1";
+  }
+
+  start();
+})();

@@ -1,0 +1,117 @@
+/* Siaga112 pages: API calls with the session and CSRF token, live events, time in WIB, translations. */
+(function () {
+  "use strict";
+  const t = (s) => (window.gettext ? window.gettext(s) : s);
+  const gettext = t;
+
+  function cookie(name) {
+    const hit = document.cookie.split("; ").find((c) => c.startsWith(name + "="));
+    return hit ? decodeURIComponent(hit.split("=")[1]) : "";
+  }
+
+  async function api(method, path, body) {
+    const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    if (method !== "GET") options.headers["X-CSRFToken"] = cookie("csrftoken");
+    const response = await fetch("/api/v1" + path, options);
+    const data = response.status === 204 ? null : await response.json().catch(() => null);
+    if (!response.ok) {
+      const message = (data && data.error && data.error.message) || response.statusText;
+      const error = new Error(message);
+      error.status = response.status;
+      error.field = data && data.error ? data.error.field : null;
+      throw error;
+    }
+    return data;
+  }
+
+  /* Server-Sent Events with reconnection; `handler(message)` gets {topic, data, at}. */
+  function live(topics, handler, onState) {
+    let source = null;
+    let retry = 1000;
+    function open() {
+      source = new EventSource("/live/events" + (topics ? "?topics=" + encodeURIComponent(topics) : ""));
+      source.onopen = () => { retry = 1000; if (onState) onState(true); };
+      source.onmessage = (e) => {
+        let message;
+        try { message = JSON.parse(e.data); } catch (err) { return; }
+        handler(message);
+      };
+      source.onerror = () => {
+        if (onState) onState(false);
+        source.close();
+        setTimeout(open, retry);
+        retry = Math.min(retry * 2, 15000);
+      };
+    }
+    open();
+    return () => source && source.close();
+  }
+
+  const wib = new Intl.DateTimeFormat("id-ID", {
+    timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+  });
+  const wibDate = new Intl.DateTimeFormat("id-ID", {
+    timeZone: "Asia/Jakarta", day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit", hour12: false,
+  });
+  function time(iso) { return iso ? wib.format(new Date(iso)) : "—"; }
+  function dateTime(iso) { return iso ? wibDate.format(new Date(iso)) : "—"; }
+  function ago(iso) {
+    if (!iso) return "";
+    const s = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+    if (s < 60) return s + " " + gettext("dtk");
+    if (s < 3600) return Math.floor(s / 60) + " " + gettext("mnt");
+    return Math.floor(s / 3600) + " " + gettext("jam");
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child.nodeType ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function debounce(fn, ms) {
+    let timer = null;
+    return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+  }
+
+  function toast(message, kind) {
+    const box = document.getElementById("toasts") || document.body.appendChild(el("div", { id: "toasts" }));
+    const item = el("div", { class: "toast " + (kind || "info"), role: "status", text: message });
+    box.append(item);
+    setTimeout(() => item.remove(), 5000);
+  }
+
+  function typing(event) {
+    const tag = (event.target && event.target.tagName) || "";
+    return ["INPUT", "TEXTAREA", "SELECT"].includes(tag) || (event.target && event.target.isContentEditable);
+  }
+
+  const PRIORITY_COLOURS = { 1: "#c62828", 2: "#ef6c00", 3: "#f9a825", 4: "#2e7d32" };
+  const INCIDENT_STATUS = {
+    new: gettext("Baru"), verified: gettext("Terverifikasi"), dispatched: gettext("Diteruskan"),
+    on_scene: gettext("Petugas di lokasi"), resolved: gettext("Tertangani"), closed: gettext("Ditutup"),
+    cancelled: gettext("Dibatalkan"), duplicate: gettext("Duplikat"),
+  };
+  const DISPATCH_STATUS = {
+    requested: gettext("Diminta"), acknowledged: gettext("Diterima"), en_route: gettext("Dalam perjalanan"),
+    on_scene: gettext("Di lokasi"), completed: gettext("Selesai"), declined: gettext("Ditolak"),
+    cancelled: gettext("Ditarik"),
+  };
+
+  window.Siaga = { t, api, live, time, dateTime, ago, el, debounce, toast, typing, PRIORITY_COLOURS,
+                   INCIDENT_STATUS, DISPATCH_STATUS };
+})();

@@ -1,0 +1,110 @@
+/* The command-centre wall: 1920x1080, read-only, live. Map, board, today's KPIs, on duty, warnings. */
+(function () {
+  "use strict";
+  const S = window.Siaga;
+  const { el } = S;
+  const gettext = S.t;
+  const root = document.getElementById("wall");
+  const state = { map: null, layers: {}, categories: {}, agencies: {} };
+
+  const pct = (x) => (x === null || x === undefined ? "—" : Math.round(x * 100) + "%");
+  const minutes = (s) => (s === null || s === undefined ? "—" : s < 60 ? Math.round(s) + " " + gettext("dtk")
+    : (s / 60).toFixed(1) + " " + gettext("mnt"));
+
+  function tile(label, value, extra, cls) {
+    return el("div", { class: "kpi " + (cls || "") }, el("div", { class: "v", text: value }),
+      el("div", { class: "l", text: label }), extra ? el("div", { class: "x", text: extra }) : null);
+  }
+
+  async function loadKpis() {
+    const k = await S.api("GET", "/kpis/today");
+    const ok = k.answered_within_15s !== null && k.answered_within_15s >= k.nena_target;
+    document.getElementById("kpis").replaceChildren(
+      tile(gettext("Panggilan hari ini"), String(k.calls)),
+      tile(gettext("Prank"), pct(k.share_prank)), tile(gettext("Ghost"), pct(k.share_ghost)),
+      tile(gettext("Informasi"), pct(k.share_information)),
+      tile(gettext("Dijawab ≤ 15 dtk"), pct(k.answered_within_15s), gettext("target NENA") + " " + pct(k.nena_target),
+           k.answered_within_15s === null ? "" : ok ? "good" : "bad"),
+      tile(gettext("Median sampai diteruskan"), minutes(k.median_dispatch_seconds)),
+      tile(gettext("Kejadian terbuka"), String(k.open_incidents)));
+    document.getElementById("agencies").replaceChildren(...Object.entries(k.open_by_agency).map(([code, n]) =>
+      el("li", {}, el("span", { text: (state.agencies[code] || {}).short_name || code }), el("strong", { text: String(n) }))));
+  }
+
+  async function loadIncidents() {
+    const incidents = await S.api("GET", "/incidents?open=true&limit=100");
+    const board = document.getElementById("board");
+    const rows = incidents.slice().sort((a, b) => a.priority - b.priority || b.created_at.localeCompare(a.created_at));
+    board.replaceChildren(...rows.slice(0, 14).map((i) => el("tr", { class: "p" + i.priority },
+      el("td", { text: i.ticket.slice(-6) }), el("td", { text: state.categories[i.category] || i.category }),
+      el("td", { class: "st " + i.status, text: S.INCIDENT_STATUS[i.status] || i.status }),
+      el("td", { text: i.agencies.map((c) => (state.agencies[c] || {}).short_name || c).join(", ") }),
+      el("td", { text: S.time(i.created_at) }))));
+    document.getElementById("board-more").textContent = rows.length > 14 ? `+${rows.length - 14} ${gettext("lainnya")}` : "";
+    if (!state.map) return;
+    if (state.layers.incidents) state.layers.incidents.remove();
+    state.layers.incidents = L.layerGroup(incidents.filter((i) => i.lat !== null).map((i) =>
+      SiagaMap.incidentMarker({ ...i, category: state.categories[i.category] }))).addTo(state.map);
+    root.dataset.incidents = String(incidents.length);
+  }
+
+  async function loadPresence() {
+    const people = await S.api("GET", "/presence");
+    document.getElementById("duty").replaceChildren(...people.map((p) => el("li", {},
+      el("span", { text: p.name }), el("span", { class: "muted", text: p.roles.join(", ") }))));
+  }
+
+  async function loadWarnings() {
+    const [warnings, evacuation] = await Promise.all([S.api("GET", "/warnings/active"), S.api("GET", "/evacuation")]);
+    const banner = document.getElementById("banner");
+    banner.hidden = !warnings.length;
+    banner.className = warnings.some((w) => w.level === "fullscreen") ? "banner fullscreen" : "banner";
+    banner.replaceChildren(...warnings.map((w) => el("div", {},
+      w.exercise ? el("strong", { text: gettext("LATIHAN") + " · " }) : null, w.headline)));
+    root.classList.toggle("evacuation-alert", evacuation.fullscreen_warning);
+    if (!state.map) return;
+    if (state.layers.evacuation) state.layers.evacuation.remove();
+    const strong = evacuation.fullscreen_warning;
+    state.layers.evacuation = L.geoJSON(evacuation, {
+      style: { color: "#2e7d32", weight: strong ? 7 : 3, opacity: strong ? 1 : 0.6 },
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: strong ? 11 : 6, color: "#1b5e20",
+                                                            fillColor: "#66bb6a", fillOpacity: 1 }),
+      onEachFeature: (f, layer) => layer.bindTooltip(f.properties.name, { permanent: strong }),
+    }).addTo(state.map);
+    document.getElementById("unplaced").textContent = evacuation.unplaced.length
+      ? `${evacuation.unplaced.length} ${gettext("tempat/jalur evakuasi belum berkoordinat")}` : "";
+  }
+
+  function clock() {
+    document.getElementById("clock").textContent = S.time(new Date().toISOString()) + " WIB";
+  }
+
+  const refresh = {
+    incidents: S.debounce(() => { loadIncidents(); loadKpis(); }, 200),
+    calls: S.debounce(loadKpis, 1000),
+    warnings: S.debounce(loadWarnings, 200),
+  };
+
+  async function start() {
+    const [categories, agencies] = await Promise.all([S.api("GET", "/categories"), S.api("GET", "/agencies")]);
+    state.categories = Object.fromEntries(categories.map((c) => [c.code, c.name]));
+    state.agencies = Object.fromEntries(agencies.map((a) => [a.code, a]));
+    S.live("incident.,dispatch.,warning.,presence.", (m) => {
+      if (m.topic.startsWith("incident.") || m.topic.startsWith("dispatch.")) refresh.incidents();
+      else if (m.topic.startsWith("warning.")) refresh.warnings();
+    }, (up) => { document.getElementById("live-state").className = up ? "live on" : "live off"; });
+    try {
+      state.map = await SiagaMap.cityMap(document.getElementById("map"), { wall: true, tiles: root.dataset.tiles || null });
+    } catch (error) {
+      S.toast(gettext("Peta tidak dapat dimuat") + ": " + error.message, "error");
+    }
+    await Promise.all([loadKpis(), loadIncidents(), loadPresence(), loadWarnings()]);
+    clock();
+    setInterval(clock, 1000);
+    setInterval(loadKpis, 30000);      // calls are many: the tiles refresh on a timer
+    setInterval(loadPresence, 30000);
+    root.dataset.ready = "1";
+  }
+
+  start();
+})();

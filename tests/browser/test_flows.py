@@ -1,0 +1,157 @@
+"""The whole flow of a 112 call in real Chromium: tag by keyboard, incident and dispatch, agency, wall, languages."""
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser.conftest import screenshot
+from tests.e2e.servers import Server
+
+pytestmark = pytest.mark.slow
+
+
+def offered_and_answered(site: Server, number: str, with_fix: bool = False) -> int:
+    call_id = f"br-{uuid.uuid4().hex[:10]}"
+    now = datetime.now(UTC)
+    for kind, at, extra in (("offered", now - timedelta(seconds=8), {"caller": number, "line": "112"}),
+                            ("answered", now - timedelta(seconds=3), {"agent": "2001"})):
+        response = httpx.post(site.url + "/api/v1/cti/events", headers=site.headers("pbx"), json={
+            "event_id": f"{call_id}:{kind}", "type": f"call.{kind}", "call_id": call_id,
+            "occurred_at": at.isoformat(), **extra})
+        assert response.status_code == 201, response.text
+        pk = int(response.json()["call_id"])
+    if with_fix:
+        body = (f'A"ML=1;lt=-6.01712;lg=+106.05563;rd=14;top={now:%Y%m%d%H%M%S};lc=68;pm=G;'
+                "si=510100000000000;ei=355458061005220;mcc=510;mnc=10;")
+        body += f"ml={len(body) + 6}"
+        response = httpx.post(site.url + "/api/v1/aml/sms", headers=site.headers("aml"),
+                              json={"sender": number, "text": body})
+        assert response.status_code == 201 and response.json()["call_id"] == pk, response.text
+    return pk
+
+
+def api(site: Server, path: str) -> Any:
+    response = httpx.get(site.url + "/api/v1" + path, headers=site.headers("supervisor"))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize(("user", "landing", "marker"), [
+    ("operator", "/console/", "#queue"), ("supervisor", "/console/", "#queue"), ("damkar", "/agency/", "#dispatches"),
+    ("wall", "/wall/", "#kpis"), ("admin", "/console/", "#queue")])
+def test_each_role_logs_in_to_its_screen(login: Any, site: Server, user: str, landing: str, marker: str) -> None:
+    page = login(user)
+    assert page.url == site.url + landing
+    page.wait_for_selector("[data-ready='1']", timeout=15000)
+    assert page.locator(marker).count() == 1
+    assert page.errors == []
+
+
+def test_prank_call_is_tagged_and_closed_with_one_keystroke(login: Any, site: Server) -> None:
+    page = login("operator")
+    page.wait_for_selector("#console[data-ready='1']", timeout=15000)
+    call_id = offered_and_answered(site, "081277770001")
+    page.wait_for_selector(f"li.call.selected[data-call='{call_id}']", timeout=5000)  # it became the current call
+    keystrokes = 0
+    page.keyboard.press("p")
+    keystrokes += 1
+    page.wait_for_selector(f"li.call[data-call='{call_id}'] .tag.t-prank", timeout=5000)
+    assert keystrokes <= 2
+    assert api(site, f"/calls/{call_id}")["outcome"] == "prank"
+    ghost = offered_and_answered(site, "081277770002")
+    page.wait_for_selector(f"li.call.selected[data-call='{ghost}']", timeout=5000)
+    page.keyboard.press("g")
+    page.wait_for_selector(f"li.call[data-call='{ghost}'] .tag.t-ghost", timeout=5000)
+    assert api(site, f"/calls/{ghost}")["outcome"] == "ghost"
+    assert page.errors == []
+
+
+def test_incident_created_dispatched_acknowledged_and_on_the_wall(login: Any, site: Server) -> None:
+    operator = login("operator")
+    operator.wait_for_selector("#console[data-ready='1']", timeout=15000)
+    wall = login("wall", 1920, 1080)
+    wall.wait_for_selector("#wall[data-ready='1']", timeout=15000)
+    before = int(wall.get_attribute("#wall", "data-incidents") or "0")
+    damkar = login("damkar", 1280, 800)
+    damkar.wait_for_selector("#agency[data-ready='1']", timeout=15000)
+
+    call_id = offered_and_answered(site, "081277770003", with_fix=True)
+    operator.wait_for_selector(f"li.call.selected[data-call='{call_id}']", timeout=5000)
+    operator.wait_for_function("document.getElementById('aml-fix').textContent.includes('±14')", timeout=5000)
+    started = time.monotonic()
+    steps = 0
+    operator.keyboard.press("n")  # 1: normal call -> incident form, location from the AML fix
+    steps += 1
+    operator.wait_for_selector("#f-category:focus")
+    operator.keyboard.type("kebak")  # 2: type-ahead
+    steps += 1
+    operator.keyboard.press("Enter")  # 3: Kebakaran, its priority and agencies
+    steps += 1
+    operator.keyboard.type("Rumah terbakar di belakang pasar")  # 4
+    steps += 1
+    operator.keyboard.press("Control+Enter")  # 5: create and dispatch
+    steps += 1
+    operator.wait_for_selector("#incident-ticket", timeout=10000)
+    elapsed = time.monotonic() - started
+    assert steps <= 6 and elapsed < 30, (steps, elapsed)
+    detail = api(site, f"/calls/{call_id}")
+    incident = api(site, f"/incidents/{detail['incident_id']}")
+    assert detail["outcome"] == "normal" and incident["category"] == "kebakaran"
+    assert {d["agency"] for d in incident["dispatches"]} >= {"damkar", "polres", "psc119"}
+    assert incident["kelurahan_id"] is not None and incident["location_accuracy_m"] == 14
+    screenshot(operator, "console")
+
+    # the wall shows it live, without reload
+    wall.wait_for_function(f"Number(document.getElementById('wall').dataset.incidents) > {before}", timeout=3000)
+    screenshot(wall, "wall")
+
+    # Damkar sees its dispatch appear and acknowledges it with one key
+    damkar_dispatch = next(d for d in incident["dispatches"] if d["agency"] == "damkar")
+    card = f"li[data-dispatch='{damkar_dispatch['id']}']"
+    damkar.wait_for_selector(card, timeout=5000)
+    damkar.click(card)
+    damkar.keyboard.press("a")
+    damkar.wait_for_selector(f"{card} button[data-status='en_route']", timeout=5000)
+    screenshot(damkar, "agency")
+    assert api(site, f"/dispatches/{damkar_dispatch['id']}")["status"] == "acknowledged"
+    # ... and the operator's incident panel follows live
+    operator.wait_for_selector("table.dispatches td[data-status='acknowledged']", timeout=3000)
+    for page in (operator, wall, damkar):
+        assert page.errors == []
+
+
+def test_agency_cannot_see_another_agencys_dispatch(login: Any, site: Server) -> None:
+    incident = httpx.post(site.url + "/api/v1/incidents", headers=site.headers("supervisor"),
+                          json={"category": "kriminalitas", "description": "pencurian"}).json()
+    police = httpx.post(f"{site.url}/api/v1/incidents/{incident['id']}/dispatches", headers=site.headers("supervisor"),
+                        json={"agency": "polres"}).json()
+    damkar = login("damkar", 1280, 800)
+    damkar.wait_for_selector("#agency[data-ready='1']", timeout=15000)
+    assert damkar.locator(f"li[data-dispatch='{police['id']}']").count() == 0
+    # the browser's own session, through the API
+    assert damkar.request.get(f"{site.url}/api/v1/dispatches/{police['id']}").status == 403
+    assert damkar.request.get(f"{site.url}/api/v1/incidents/{incident['id']}").status == 403
+    assert damkar.request.get(f"{site.url}/console/").status == 403
+
+
+def test_language_switch(login: Any, site: Server) -> None:
+    page = login("operator")
+    page.wait_for_selector("#console[data-ready='1']", timeout=15000)
+    assert "Antrian panggilan" in page.inner_text("h2")  # Indonesian first, whatever the browser prefers
+    page.select_option("#language", "en")
+    page.wait_for_selector("#console[data-ready='1']", timeout=15000)
+    assert "Call queue" in page.inner_text("h2")
+    page.select_option("#language", "id")
+    page.wait_for_selector("#console[data-ready='1']", timeout=15000)
+    assert "Antrian panggilan" in page.inner_text("h2")
+
+
+def test_wall_fits_1920_by_1080_without_scrolling(login: Any) -> None:
+    page = login("wall", 1920, 1080)
+    page.wait_for_selector("#wall[data-ready='1']", timeout=15000)
+    size = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert size[0] <= 1920 and size[1] <= 1080, size
