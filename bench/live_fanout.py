@@ -79,7 +79,14 @@ class Subscriber:
                 self.seen[incident] = now - published
 
 
-async def run(port: int, token: str, count: int, events: int) -> dict[str, float]:
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def run(port: int, token: str, count: int, events: int, pid: int) -> dict[str, float]:
     subscribers = [Subscriber() for _ in range(count)]
     semaphore = asyncio.Semaphore(200)
 
@@ -90,6 +97,7 @@ async def run(port: int, token: str, count: int, events: int) -> dict[str, float
     started = time.monotonic()
     await asyncio.gather(*(connect(s) for s in subscribers))
     connect_seconds = time.monotonic() - started
+    memory = rss_mb(pid)
     stop = asyncio.Event()
     readers = [asyncio.create_task(s.read(stop)) for s in subscribers]
     import httpx
@@ -119,7 +127,7 @@ async def run(port: int, token: str, count: int, events: int) -> dict[str, float
         "subscribers": count, "events": events, "delivered": len(latencies), "missing": expected - len(latencies),
         "connect_s": connect_seconds, "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000, "max_ms": latencies[-1] * 1000,
-        "e2e_max_ms": max(end_to_end) * 1000,
+        "e2e_max_ms": max(end_to_end) * 1000, "rss_mb": memory,
     }
 
 
@@ -141,16 +149,17 @@ def main() -> None:
                 if count + 100 > hard:
                     print(f"N={count}: skipped, the file-descriptor limit is {hard}")
                     continue
-                rows.append(asyncio.run(run(port, token, count, args.events)))
+                rows.append(asyncio.run(run(port, token, count, args.events, server.proc.pid)))
         finally:
             server.stop()
     header = (f"{'subscribers':>11} {'events':>6} {'delivered':>9} {'missing':>7} {'connect s':>9} "
-              f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'e2e max ms':>10}")
+              f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'e2e max ms':>10} {'server MB':>9}")
     print(header)
     print("-" * len(header))
     for r in rows:
         print(f"{r['subscribers']:>11} {r['events']:>6} {r['delivered']:>9} {r['missing']:>7} {r['connect_s']:>9.1f} "
-              f"{r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['max_ms']:>7.1f} {r['e2e_max_ms']:>10.1f}")
+              f"{r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['max_ms']:>7.1f} {r['e2e_max_ms']:>10.1f} "
+              f"{r['rss_mb']:>9.0f}")
     print(f"({os.cpu_count()} cores, {sys.version.split()[0]}, one server process, subscribers in this process)")
 
 
