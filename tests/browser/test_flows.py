@@ -155,3 +155,23 @@ def test_wall_fits_1920_by_1080_without_scrolling(login: Any) -> None:
     page.wait_for_selector("#wall[data-ready='1']", timeout=15000)
     size = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
     assert size[0] <= 1920 and size[1] <= 1080, size
+
+
+def test_supervisor_lifts_a_block_from_the_console(login: Any, site: Server) -> None:
+    number = "081277770099"
+    for _ in range(2):
+        pk = offered_and_answered(site, number)
+        httpx.post(f"{site.url}/api/v1/calls/{pk}/tag", headers=site.headers("supervisor"), json={"outcome": "prank"})
+    blocked = httpx.get(site.url + "/api/v1/blocklist", headers=site.headers("pbx")).json()
+    assert "+6281277770099" in [b["caller"] for b in blocked["blocks"]]
+    page = login("supervisor")
+    page.wait_for_selector("#console[data-ready='1']", timeout=15000)
+    latest = offered_and_answered(site, number)
+    page.wait_for_selector(f"li.call[data-call='{latest}']", timeout=5000)
+    page.click(f"li.call[data-call='{latest}']")
+    page.once("dialog", lambda dialog: dialog.accept("penelepon sudah dibina"))
+    page.click("#lift", timeout=5000)
+    page.wait_for_selector("#strikes:not(.red)", timeout=5000)
+    assert page.locator("#lift").count() == 0
+    blocked = httpx.get(site.url + "/api/v1/blocklist", headers=site.headers("pbx")).json()
+    assert "+6281277770099" not in [b["caller"] for b in blocked["blocks"]]

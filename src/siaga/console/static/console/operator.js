@@ -102,8 +102,10 @@
         el("strong", { text: gettext("Riwayat nomor") + ": " }),
         `${h.total_calls} ${gettext("panggilan")}`,
         ...Object.entries(h.by_outcome).map(([k, v]) => el("span", { class: "tag t-" + k, text: `${TAG_LABEL[k] || k} ${v}` })),
-        el("span", { class: h.blocked ? "badge red" : "badge",
-                     text: `${gettext("pelanggaran")}: ${h.strikes} · ${gettext("berikutnya")}: ${h.next_stage}` }))
+        el("span", { id: "strikes", class: h.blocked ? "badge red" : "badge",
+                     text: `${gettext("pelanggaran")}: ${h.strikes} · ${gettext("berikutnya")}: ${h.next_stage}` }),
+        canClose && (h.blocked || h.strikes) ? el("button", { type: "button", id: "lift", onclick: () => lift(h.caller) },
+                                                 gettext("Cabut sanksi")) : null)
         : null,
       el("div", { class: "actions" },
         button("N", gettext("Normal → kejadian"), () => tag("normal")),
@@ -132,6 +134,18 @@
       L.circleMarker([fix.lat, fix.lon], { radius: 5, color: "#1565c0", fillOpacity: 1 }),
     ]).addTo(state.map);
     state.map.setView([fix.lat, fix.lon], 15);
+  }
+
+  async function lift(number) {
+    const reason = window.prompt(gettext("Alasan mencabut peringatan/blokir nomor ini:")) || "";
+    if (!reason.trim()) return;
+    try {
+      await S.api("POST", `/callers/${encodeURIComponent(number)}/lift`, { reason });
+      S.toast(`${number}: ${gettext("sanksi dicabut")}`, "ok");
+      select(state.selected);
+    } catch (error) {
+      S.toast(error.message, "error");
+    }
   }
 
   async function tag(outcome) {
