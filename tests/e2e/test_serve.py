@@ -3,6 +3,7 @@
 import json
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -139,3 +140,18 @@ def test_both_doors_of_the_cti_endpoint_answer_alike(server: Any, client: Any, p
     api = _battery(api_post, api_sign, "api", actors["supervisor"].token, pbx.token)
     assert lane == EXPECTED
     assert api == EXPECTED
+
+
+def test_live_demo_leaves_the_human_operators_calls_to_them(server: Any) -> None:
+    since = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()  # only this run's calls
+    result = subprocess.run([*server["siaga"], "demo", "calls", "--url", server["url"], "--minutes", "3", "--speed",
+                             "120", "--rate", "400", "--seed", "5"], env=server["env"], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    headers = {"Authorization": f"Bearer {server['credentials']['supervisor_token']}"}
+    calls = httpx.get(server["url"] + "/api/v1/calls", params={"limit": 500, "since": since}, headers=headers).json()
+    mine = [c for c in calls if c["agent"] == "2001" and c["state"] == "ended"]
+    others = [c for c in calls if c["agent"] in ("2002", "2003") and c["state"] == "ended"]
+    assert mine and others
+    assert all(c["outcome"] == "" for c in mine)  # waiting for the person logged in as `operator`
+    assert all(c["outcome"] != "" for c in others)

@@ -157,9 +157,16 @@ class DemoClient:
         await self._post("/aml/sms", "aml", {"sender": call.caller, "text": text})
 
 
+HUMAN_AGENT = "2001"  # the demo `operator` login's extension
+
+
 async def play_call(client: DemoClient, call: PlannedCall, wait_until: Callable[[datetime], Awaitable[None]],
-                    now: Callable[[], datetime]) -> None:
-    """One call from ringing to (for emergencies) a closed incident, each step at its planned time."""
+                    now: Callable[[], datetime], live: bool = False) -> None:
+    """One call from ringing to (for emergencies) a closed incident, each step at its planned time.
+
+    In live mode the calls answered at the demo operator's extension are left to the person logged in as
+    `operator`: they ring, are answered and end, and the tag and any incident are that person's to make.
+    """
     await wait_until(call.offered_at)
     call_pk = await client.cti(call, "offered", call.offered_at, caller=call.caller, line="112")
     if call.outcome == "abandoned":
@@ -168,13 +175,18 @@ async def play_call(client: DemoClient, call: PlannedCall, wait_until: Callable[
         return
     answered = call.offered_at + timedelta(seconds=call.answer_after)
     await wait_until(answered)
-    await client.cti(call, "answered", answered, agent=client.rng.choice(["2001", "2002", "2003"]))
+    agent = client.rng.choice([HUMAN_AGENT, "2002", "2003"])
+    await client.cti(call, "answered", answered, agent=agent)
     lat = lon = None
     if call.caller != "anonymous" and client.rng.random() < 0.6:
         lat, lon = client.place()
         await wait_until(answered + timedelta(seconds=8))
         await client.aml(call, answered + timedelta(seconds=5), lat, lon)
     ended = answered + timedelta(seconds=call.talk_seconds)
+    if live and agent == HUMAN_AGENT:
+        await wait_until(ended)
+        await client.cti(call, "ended", ended, cause="normal")
+        return
     if call.outcome != "normal":
         await wait_until(ended)
         await client.cti(call, "ended", ended, cause="normal")
@@ -252,7 +264,7 @@ async def run(url: str, credentials: dict[str, str], minutes: float, speed: floa
         the_plan = plan(start, window, rng, rate)
         log(f"{len(the_plan.calls)} calls in the next {window:g} simulated minutes (speed x{speed:g})")
         for call in the_plan.calls:
-            task = asyncio.create_task(_guarded(play_call(client, call, wait_live, sim_now), log))
+            task = asyncio.create_task(_guarded(play_call(client, call, wait_live, sim_now, live=True), log))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         total += len(the_plan.calls)
