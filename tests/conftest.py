@@ -24,13 +24,16 @@ ROLE_USERS = {
 def _clear_process_caches() -> Iterator[None]:
     from siaga.calls import actions
     from siaga.core import auth, presence, regions
+    from siaga.shifts import queries as shift_queries
 
     auth.clear_caches()
+    shift_queries.forget()
     actions._AGENT_CACHE.clear()
     presence._last.clear()
     regions.invalidate()
     yield
     regions.invalidate()
+    shift_queries.forget()
 
 
 @pytest.fixture

@@ -54,6 +54,20 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/presence", STAFF | {"wall"}),
     ("GET", "/warnings/active", EVERYONE),
     ("GET", "/evacuation", EVERYONE),
+    ("GET", "/shifts/definitions", EVERYONE),
+    ("PUT", "/shifts/definitions", {"admin"}),
+    ("GET", "/shifts/current", STAFF | {"wall"}),
+    ("POST", "/shifts/start", STAFF),
+    ("POST", "/shifts/end", STAFF),
+    ("GET", "/roster?month=2026-12", STAFF),
+    ("POST", "/roster", {"supervisor", "admin"}),
+    ("DELETE", "/roster/{entry}", {"supervisor", "admin"}),
+    ("GET", "/roster/export?month=2026-12", {"supervisor", "admin"}),
+    ("POST", "/roster/import?month=2026-12", {"supervisor", "admin"}),
+    ("GET", "/staff", {"supervisor", "admin"}),
+    ("POST", "/handovers", {"supervisor", "admin"}),
+    ("POST", "/handovers/{handover}/acknowledge", {"supervisor", "admin"}),
+    ("GET", "/handovers/{handover}", STAFF | {"wall"}),
 ]
 
 
@@ -70,7 +84,7 @@ def _operations() -> set[tuple[str, str]]:
 def _template(path: str) -> str:
     import re
 
-    return re.sub(r"\{[a-z_]+\}", "{x}", path.split("?")[0])
+    return re.sub(r"\{[a-z_:]+\}", "{x}", path.split("?")[0])
 
 
 def test_every_operation_is_gated() -> None:
@@ -98,8 +112,18 @@ def world(client: Any, actors: Any, pbx: Any, aml_provider: Any) -> dict[str, An
                                              lon=106.0556)
     dispatch, _ = actions.do_dispatch(actors["operator"].principal, incident.pk, "damkar")
     principals = {**actors, "pbx": pbx, "aml": aml_provider}
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from siaga.shifts import actions as shift_actions
+
+    entry = shift_actions.do_roster_add(actors["admin"].principal, timezone.localdate() + timedelta(days=3), "pagi",
+                                        "t_operator", "operator")
+    handover = shift_actions.do_write_handover(actors["supervisor"].principal, "serah terima uji")
     return {"ids": {"call": Call.objects.get(call_ref="perm").pk, "number": "+6281234567890",
-                    "incident": incident.pk, "dispatch": dispatch.pk}, "who": principals}
+                    "incident": incident.pk, "dispatch": dispatch.pk, "entry": entry.pk, "handover": handover.pk},
+            "who": principals}
 
 
 @pytest.mark.parametrize(("method", "path", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])

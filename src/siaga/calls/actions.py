@@ -37,6 +37,7 @@ from siaga.core.models import AuditLog, Integration, UserProfile
 from siaga.core.roles import Principal, Role
 from siaga.formats import cti, phone
 from siaga.formats.aml import AmlFix
+from siaga.shifts.queries import shift_id_at
 
 CALL_AUDIT_FIELDS = ("caller", "state", "offered_at", "answered_at", "ended_at", "agent", "operator_id",
                      "transferred_to", "end_cause", "outcome", "outcome_auto", "incident_id", "anomalies")
@@ -171,7 +172,7 @@ class IngestItem:
 
 CALL_UPDATE_FIELDS = ["caller", "caller_raw", "caller_withheld", "line", "state", "offered_at", "answered_at",
                       "ended_at", "agent", "operator", "transferred_to", "transferred_at", "end_cause", "outcome",
-                      "outcome_auto", "caller_blocked", "anomalies"]
+                      "outcome_auto", "caller_blocked", "anomalies", "shift"]
 
 
 @transaction.atomic
@@ -263,6 +264,9 @@ def do_ingest_cti_events(items: list[IngestItem]) -> list[IngestResult | ActionE
     if new_events:
         rawsql.insert_rows(CtiEvent, new_events)
         changed = [calls[k] for k in calls if calls[k].pk in before]
+        for call in changed:
+            # The shift the call happened in: by its offered time (its first sight until that is known).
+            call.shift_id = shift_id_at(call.offered_at or call.first_seen_at)
         rawsql.update_rows(Call, changed, CALL_UPDATE_FIELDS)
         rawsql.insert_rows(AuditLog, audits)
         fresh = [c for c in changed if c.caller and c.offered_at and offered_before[c.pk] is None]

@@ -69,6 +69,8 @@ class Call(models.Model):
     notes = models.TextField(_("catatan"), blank=True)
     incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="calls", verbose_name=_("kejadian"))
+    shift = models.ForeignKey("shifts.Shift", on_delete=models.PROTECT, null=True, blank=True, related_name="calls",
+                              verbose_name=_("shift"))
     caller_blocked = models.BooleanField(_("penelepon sedang diblokir"), default=False)
     anomalies = models.JSONField(_("kejanggalan"), default=list, blank=True)
 

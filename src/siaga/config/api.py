@@ -4,6 +4,7 @@ OpenAPI at /api/v1/openapi.json, interactive docs at /api/v1/docs (both for logg
 """
 
 import logging
+import re
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -32,7 +33,8 @@ class SiagaAPI(NinjaAPI):
                 for operation in path_view.operations:
                     roles = tuple(r.value for r in roles_of(operation.auth_callbacks) or ())
                     for method in operation.methods:
-                        roles_by_op[(method.lower(), path)] = roles
+                        # "/roster/{int:entry_id}" is "/roster/{entry_id}" in the document
+                        roles_by_op[(method.lower(), re.sub(r"\{\w+:(\w+)\}", r"{\1}", path))] = roles
         for schema_path, methods in schema.get("paths", {}).items():
             path = "/" + schema_path.split("/api/v1/", 1)[-1]
             for method, spec in methods.items():
@@ -128,11 +130,13 @@ def _register() -> None:
     from siaga.core.api import router as core_router
     from siaga.incidents.api import router as incidents_router
     from siaga.reports.api import router as reports_router
+    from siaga.shifts.api import router as shifts_router
 
     api.add_router("", core_router)
     api.add_router("", calls_router)
     api.add_router("", incidents_router)
     api.add_router("", reports_router)
+    api.add_router("", shifts_router)
 
 
 _register()

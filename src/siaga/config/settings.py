@@ -69,6 +69,7 @@ AML_MATCH_AFTER_MINUTES = env.int("AML_MATCH_AFTER_MINUTES", 10, minimum=0)
 SIGNATURE_MAX_SKEW_SECONDS = env.int("SIGNATURE_MAX_SKEW_SECONDS", 300, minimum=1)
 
 SESSION_COOKIE_AGE = env.int("SESSION_AGE_SECONDS", 12 * 3600, minimum=300)
+SHIFT_GRACE_MINUTES = env.int("SHIFT_GRACE_MINUTES", 10, minimum=0)  # late start / early leave tolerance
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCK_MINUTES = env.int("LOGIN_LOCK_MINUTES", 15, minimum=1)
 
@@ -177,6 +178,7 @@ INSTALLED_APPS = [
     "siaga.core",
     "siaga.calls",
     "siaga.incidents",
+    "siaga.shifts",
     "siaga.webhooks",
     "siaga.reports",
     "siaga.console",

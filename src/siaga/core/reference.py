@@ -109,9 +109,10 @@ def load_agencies(report: LoadReport, reset: bool = False) -> None:
 # Django model permissions per role, for the admin site (the API and pages check roles themselves).
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.ADMIN: [
-        "core.*", "incidents.*", "calls.*", "auth.*",
+        "core.*", "incidents.*", "calls.*", "auth.*", "shifts.*", "webhooks.*",
     ],
     Role.SUPERVISOR: [
+        "shifts.view_shiftdefinition", "shifts.view_rosterentry", "shifts.view_handover",
         "core.view_agency", "core.view_kecamatan", "core.view_kelurahan", "core.view_auditlog",
         "incidents.view_category", "calls.view_call", "calls.view_callersanction",
     ],
@@ -158,12 +159,14 @@ def load_all(reset: bool = False) -> LoadReport:
     from siaga.core import audit
     from siaga.core.roles import Principal
     from siaga.incidents.reference import load_categories
+    from siaga.shifts.reference import load_shift_definitions
 
     report = LoadReport()
     load_regions(report)
     load_agencies(report, reset=reset)
     load_categories(report, reset=reset)
     load_evacuation(report)
+    load_shift_definitions(report)
     load_groups(report)
     audit.record(Principal.system("system:load-reference"), "reference.load", object_type="reference",
                  object_id="cilegon", after=report.as_dict())

@@ -28,6 +28,7 @@ from siaga.incidents.models import (
     Priority,
     TicketCounter,
 )
+from siaga.shifts.queries import shift_id_at
 
 CLOCK_SKEW = timedelta(minutes=2)
 INCIDENT_AUDIT_FIELDS = ("status", "category_id", "priority", "description", "lat", "lon", "address",
@@ -167,6 +168,7 @@ def do_create_incident(
         address=address.strip()[:300], kelurahan_id=kelurahan_id, kecamatan_id=kecamatan_id,
         reporter_name=reporter_name.strip()[:100], reporter_phone=reporter_phone.strip()[:32],
         created_by=actor.user, created_at=created_at, client_ref=client_ref or None,
+        shift_id=shift_id_at(created_at),
     )
     _event(incident, actor, "created", f"Kejadian dibuat: {cat.name}", created_at,
            {"priority": priority, "call_id": call_id})

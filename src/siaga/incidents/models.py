@@ -93,6 +93,8 @@ class Incident(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("dibuat oleh"))
     created_at = models.DateTimeField(_("dibuat"), default=timezone.now, db_index=True)
+    shift = models.ForeignKey("shifts.Shift", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="incidents", verbose_name=_("shift"))
     updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
     verified_at = models.DateTimeField(_("diverifikasi"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("pertama diteruskan"), null=True, blank=True)

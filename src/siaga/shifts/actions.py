@@ -1,0 +1,337 @@
+"""Every write to shifts: definitions, roster, attendance, handovers. One transaction each, audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from siaga.core import audit, warnings
+from siaga.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from siaga.core.events import publish_on_commit
+from siaga.core.roles import MANAGERS, STAFF, Principal, Role, user_roles
+from siaga.shifts import queries
+from siaga.shifts.models import Attendance, Handover, RosterEntry, RosterRole, Shift, ShiftDefinition
+from siaga.shifts.schedule import ScheduleError, Window, check_tiling
+
+CSV_COLUMNS = ["date", "shift", "username", "role"]
+
+
+def _require(actor: Principal, roles: tuple[Role, ...], what: str) -> None:
+    if not actor.has(*roles):
+        raise Forbidden(f"your role may not {what}")
+
+
+# ------------------------------------------------------------------------------------------------------
+# definitions
+# ------------------------------------------------------------------------------------------------------
+@transaction.atomic
+def do_define_shifts(actor: Principal, windows: list[Window], min_operators: int | None = None,
+                     min_supervisors: int | None = None) -> list[ShiftDefinition]:
+    """Replace the active shift definitions; refused (nothing changed) unless they tile the 24 hours."""
+    _require(actor, (Role.ADMIN,), "define shifts")
+    problems = check_tiling(windows)
+    if problems:
+        raise ValidationFailed("the shifts do not cover the day exactly: " + "; ".join(problems), field="shifts")
+    before = [audit.snapshot(d, ("code", "name", "start", "end", "active")) for d in ShiftDefinition.objects.all()]
+    kept = []
+    for window in windows:
+        defaults: dict[str, Any] = {"name": window.name, "start": window.start, "end": window.end, "active": True}
+        if min_operators is not None:
+            defaults["min_operators"] = min_operators
+        if min_supervisors is not None:
+            defaults["min_supervisors"] = min_supervisors
+        definition, _ = ShiftDefinition.objects.update_or_create(code=window.code, defaults=defaults)
+        kept.append(definition)
+    ShiftDefinition.objects.exclude(pk__in=[d.pk for d in kept]).update(active=False)
+    audit.record(actor, "shifts.define", object_type="shifts.shiftdefinition", object_id="all",
+                 before={"definitions": before},
+                 after={"definitions": [audit.snapshot(d, ("code", "name", "start", "end")) for d in kept]})
+    transaction.on_commit(queries.forget)
+    queries.forget()
+    return kept
+
+
+# ------------------------------------------------------------------------------------------------------
+# roster
+# ------------------------------------------------------------------------------------------------------
+def _shift(day: date, code: str) -> Shift:
+    definition = ShiftDefinition.objects.filter(code=code, active=True).first()
+    if definition is None:
+        codes = ", ".join(ShiftDefinition.objects.filter(active=True).values_list("code", flat=True))
+        raise ValidationFailed(f"shift {code!r} is unknown; the shifts are {codes}", field="shift")
+    return queries.get_shift(day, definition.pk)
+
+
+def _check_entry(actor: Principal, shift: Shift, user: Any, role: str) -> None:
+    if role not in RosterRole.values:
+        raise ValidationFailed(f"role {role!r} is not operator or supervisor", field="role")
+    if not user.is_active:
+        raise ValidationFailed(f"{user.get_username()} is deactivated", field="username")
+    roles = user_roles(user)
+    allowed = {Role.SUPERVISOR} if role == RosterRole.SUPERVISOR else {Role.OPERATOR, Role.SUPERVISOR}
+    if not roles & allowed:
+        raise ValidationFailed(f"{user.get_username()} is not in the {role} group", field="role")
+    if shift.ends_at < timezone.now() - timedelta(days=1) and not actor.has(Role.ADMIN):
+        raise ValidationFailed(f"{shift} is over; only an admin corrects a past roster", field="date")
+    if RosterEntry.objects.filter(shift=shift, user=user).exists():
+        raise Conflict(f"{user.get_username()} is already on {shift}", field="username")
+    clash = RosterEntry.objects.filter(user=user, shift__starts_at__lt=shift.ends_at,
+                                       shift__ends_at__gt=shift.starts_at).exclude(shift=shift).first()
+    if clash is not None:
+        raise Conflict(f"{user.get_username()} is already on {clash.shift}, which overlaps {shift}", field="username")
+
+
+@transaction.atomic
+def do_roster_add(actor: Principal, day: date, code: str, username: str, role: str, note: str = "") -> RosterEntry:
+    _require(actor, MANAGERS, "edit the roster")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ValidationFailed(f"no user {username!r}", field="username")
+    shift = _shift(day, code)
+    _check_entry(actor, shift, user, role)
+    entry = RosterEntry.objects.create(shift=shift, user=user, role=role, note=note[:200])
+    audit.record(actor, "roster.add", entry, after={"shift": str(shift), "user": username, "role": role})
+    publish_on_commit("roster.updated", {"shift_id": shift.pk})
+    return entry
+
+
+@transaction.atomic
+def do_roster_remove(actor: Principal, entry_id: int) -> None:
+    _require(actor, MANAGERS, "edit the roster")
+    entry = RosterEntry.objects.select_related("shift", "user").filter(pk=entry_id).first()
+    if entry is None:
+        raise NotFound(f"roster entry {entry_id} does not exist")
+    if Attendance.objects.filter(entry=entry).exists():
+        raise Conflict(f"{entry.user.get_username()} already worked {entry.shift}; the entry stays", field="entry")
+    snapshot = {"shift": str(entry.shift), "user": entry.user.get_username(), "role": entry.role}
+    entry.delete()
+    audit.record(actor, "roster.remove", object_type="shifts.rosterentry", object_id=entry_id, before=snapshot)
+    publish_on_commit("roster.updated", {"shift_id": entry.shift_id})
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """``YYYY-MM`` to its first and last day; refuses anything else with a clear message."""
+    try:
+        first = date.fromisoformat(month + "-01") if len(month) == 7 else date.fromisoformat("invalid")
+    except ValueError:
+        raise ValidationFailed(f"month {month!r} is not YYYY-MM (e.g. 2026-12)", field="month") from None
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def export_roster(month: str) -> str:
+    first, last = month_bounds(month)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in (RosterEntry.objects.filter(shift__date__gte=first, shift__date__lte=last)
+                  .select_related("shift__definition", "user").order_by("shift__starts_at", "role", "user__username")):
+        writer.writerow([entry.shift.date.isoformat(), entry.shift.definition.code, entry.user.get_username(),
+                         entry.role])
+    return out.getvalue()
+
+
+@dataclass
+class ImportResult:
+    added: int
+    removed: int
+    kept: int
+
+
+@transaction.atomic
+def do_import_roster(actor: Principal, month: str, text: str) -> ImportResult:
+    """Make the month's roster what the CSV says; any bad line refuses the whole file (nothing changes).
+
+    Entries of people who already worked (attendance) are kept even if the file leaves them out.
+    """
+    _require(actor, MANAGERS, "import a roster")
+    first, last = month_bounds(month)
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if reader.fieldnames is None or [f.strip() for f in reader.fieldnames][:4] != CSV_COLUMNS:
+        raise ValidationFailed(f"the first line must be {','.join(CSV_COLUMNS)}", field="file")
+    users = {u.username: u for u in get_user_model().objects.all()}
+    wanted: dict[tuple[int, int], str] = {}
+    problems: list[str] = []
+    for line, row in enumerate(reader, start=2):
+        try:
+            day = date.fromisoformat((row.get("date") or "").strip())
+        except ValueError:
+            problems.append(f"line {line}: date {row.get('date')!r} is not YYYY-MM-DD")
+            continue
+        if not first <= day <= last:
+            problems.append(f"line {line}: {day} is not in {month}")
+            continue
+        user = users.get((row.get("username") or "").strip())
+        if user is None:
+            problems.append(f"line {line}: no user {row.get('username')!r}")
+            continue
+        try:
+            shift = _shift(day, (row.get("shift") or "").strip())
+            role = (row.get("role") or "").strip()
+            key = (shift.pk, user.pk)
+            if key in wanted:
+                raise Conflict(f"{user.username} appears twice on {shift}")
+            existing = RosterEntry.objects.filter(shift=shift, user=user).first()
+            if existing is None:
+                _check_entry(actor, shift, user, role)
+            wanted[key] = role
+        except (ValidationFailed, Conflict) as exc:
+            problems.append(f"line {line}: {exc.message}")
+    if problems:
+        raise ValidationFailed("the roster was not imported: " + "; ".join(problems[:20])
+                               + (f"; and {len(problems) - 20} more" if len(problems) > 20 else ""), field="file")
+    # the same person on two overlapping shifts within the file
+    by_user: dict[int, list[Shift]] = {}
+    shifts = {s.pk: s for s in Shift.objects.filter(pk__in={k[0] for k in wanted})}
+    for shift_id, user_id in wanted:
+        by_user.setdefault(user_id, []).append(shifts[shift_id])
+    month_entries = RosterEntry.objects.filter(shift__date__gte=first, shift__date__lte=last)
+    removed = kept = added = 0
+    for entry in month_entries.select_related("attendance"):
+        if (entry.shift_id, entry.user_id) in wanted:
+            if entry.role != wanted[(entry.shift_id, entry.user_id)]:
+                entry.role = wanted[(entry.shift_id, entry.user_id)]
+                entry.save(update_fields=["role"])
+            del wanted[(entry.shift_id, entry.user_id)]
+        elif hasattr(entry, "attendance"):
+            kept += 1
+        else:
+            entry.delete()
+            removed += 1
+    for (shift_id, user_id), role in wanted.items():
+        RosterEntry.objects.create(shift_id=shift_id, user_id=user_id, role=role)
+        added += 1
+    audit.record(actor, "roster.import", object_type="shifts.rosterentry", object_id=month,
+                 after={"added": added, "removed": removed, "kept": kept})
+    publish_on_commit("roster.updated", {"month": month})
+    return ImportResult(added, removed, kept)
+
+
+# ------------------------------------------------------------------------------------------------------
+# attendance
+# ------------------------------------------------------------------------------------------------------
+EARLY_START = timedelta(minutes=30)
+
+
+@transaction.atomic
+def do_start_shift(actor: Principal, at: datetime | None = None) -> Attendance:
+    """The person starts their shift (the current one, or the next if it starts within 30 minutes)."""
+    _require(actor, STAFF, "start a shift")
+    now = at or timezone.now()
+    shift = queries.shift_at(now)
+    if shift is None:
+        raise ValidationFailed("no shifts are defined", field="shift")
+    following = queries.next_shift(shift)
+    entry = RosterEntry.objects.filter(user=actor.user, shift=following).first() \
+        if following.starts_at - now <= EARLY_START else None
+    if entry is None:
+        entry = RosterEntry.objects.filter(user=actor.user, shift=shift).first()
+    if entry is None:  # a substitute: recorded, marked as not planned
+        role = RosterRole.SUPERVISOR if actor.has(Role.SUPERVISOR) else RosterRole.OPERATOR
+        entry = RosterEntry.objects.create(shift=shift, user=actor.user, role=role, planned=False)
+    attendance = Attendance.objects.filter(entry=entry).first()
+    if attendance is not None:
+        return attendance  # starting twice is harmless
+    attendance = Attendance.objects.create(entry=entry, started_at=now)
+    audit.record(actor, "shift.start", attendance,
+                 after={"shift": str(entry.shift), "late_min": attendance.late_minutes})
+    publish_on_commit("presence.shift", {"shift_id": entry.shift_id, "user_id": actor.user.pk, "started": True})
+    return attendance
+
+
+@transaction.atomic
+def do_end_shift(actor: Principal, at: datetime | None = None) -> Attendance:
+    _require(actor, STAFF, "end a shift")
+    now = at or timezone.now()
+    attendance = (Attendance.objects.select_for_update().select_related("entry__shift")
+                  .filter(entry__user=actor.user, ended_at__isnull=True).order_by("-started_at").first())
+    if attendance is None:
+        raise Conflict("you have not started a shift", field="shift")
+    if now < attendance.started_at:
+        raise ValidationFailed("a shift cannot end before it started", field="at")
+    attendance.ended_at = now
+    attendance.save(update_fields=["ended_at"])
+    audit.record(actor, "shift.end", attendance, after={"early_min": attendance.early_minutes})
+    publish_on_commit("presence.shift", {"shift_id": attendance.entry.shift_id, "user_id": actor.user.pk,
+                                         "started": False})
+    return attendance
+
+
+# ------------------------------------------------------------------------------------------------------
+# handover
+# ------------------------------------------------------------------------------------------------------
+def open_items() -> dict[str, Any]:
+    """Everything still open, as the incoming shift must see it."""
+    from siaga.incidents.models import ACTIVE_DISPATCH, OPEN_STATUSES, Dispatch, Incident
+
+    incidents = [{"id": i.pk, "ticket": i.ticket, "category": i.category.name, "priority": i.priority,
+                  "status": i.status, "address": i.address, "created_at": i.created_at.isoformat()}
+                 for i in Incident.objects.filter(status__in=OPEN_STATUSES).select_related("category")
+                 .order_by("priority", "created_at")]
+    dispatches = [{"id": d.pk, "ticket": d.incident.ticket, "agency": d.agency.short_name, "status": d.status,
+                   "requested_at": d.requested_at.isoformat()}
+                  for d in Dispatch.objects.filter(status__in=ACTIVE_DISPATCH).select_related("incident", "agency")
+                  .order_by("requested_at")]
+    return {"incidents": incidents, "dispatches": dispatches, "warnings": list(warnings.active())}
+
+
+@transaction.atomic
+def do_write_handover(actor: Principal, note: str, at: datetime | None = None) -> Handover:
+    """The outgoing supervisor's handover of the current shift to the next; rewritable until acknowledged."""
+    _require(actor, MANAGERS, "write a handover")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed("the handover note is empty", field="note")
+    now = at or timezone.now()
+    shift = queries.shift_at(now)
+    if shift is None:
+        raise ValidationFailed("no shifts are defined", field="shift")
+    following = queries.next_shift(shift)
+    handover = Handover.objects.select_for_update().filter(from_shift=shift).first()
+    if handover is not None and handover.acknowledged_at is not None:
+        raise Conflict(f"the handover of {shift} was already acknowledged; it cannot change", field="note")
+    items = open_items()
+    if handover is None:
+        handover = Handover.objects.create(from_shift=shift, to_shift=following, note=note, open_items=items,
+                                           written_by=actor.user, written_at=now)
+    else:
+        handover.note, handover.open_items, handover.written_by, handover.written_at = note, items, actor.user, now
+        handover.save()
+    audit.record(actor, "handover.write", handover, after={"note": note[:200], "incidents": len(items["incidents"]),
+                                                            "dispatches": len(items["dispatches"])})
+    publish_on_commit("presence.handover", {"id": handover.pk, "acknowledged": False})
+    return handover
+
+
+@transaction.atomic
+def do_acknowledge_handover(actor: Principal, handover_id: int, at: datetime | None = None) -> Handover:
+    _require(actor, MANAGERS, "acknowledge a handover")
+    handover = Handover.objects.select_for_update().filter(pk=handover_id).first()
+    if handover is None:
+        raise NotFound(f"handover {handover_id} does not exist")
+    if handover.acknowledged_at is not None:
+        return handover
+    if actor.user is not None and handover.written_by_id == actor.user.pk:
+        raise Conflict("the incoming supervisor acknowledges, not the one who wrote it", field="handover")
+    handover.acknowledged_by = actor.user
+    handover.acknowledged_at = at or timezone.now()
+    handover.save(update_fields=["acknowledged_by", "acknowledged_at"])
+    audit.record(actor, "handover.acknowledge", handover)
+    publish_on_commit("presence.handover", {"id": handover.pk, "acknowledged": True})
+    return handover
+
+
+def parse_windows(spec: str) -> list[Window]:
+    from siaga.shifts.schedule import parse_spec
+
+    try:
+        return parse_spec(spec)
+    except ScheduleError as exc:
+        raise ValidationFailed("; ".join(exc.problems), field="shifts") from None
