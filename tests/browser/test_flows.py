@@ -175,3 +175,39 @@ def test_supervisor_lifts_a_block_from_the_console(login: Any, site: Server) -> 
     assert page.locator("#lift").count() == 0
     blocked = httpx.get(site.url + "/api/v1/blocklist", headers=site.headers("pbx")).json()
     assert "+6281277770099" not in [b["caller"] for b in blocked["blocks"]]
+
+
+def test_roster_page_shows_coverage_and_supervisors_edit_it(login: Any, site: Server) -> None:
+    month = (datetime.now(UTC) + timedelta(days=40)).strftime("%Y-%m")
+    page = login("supervisor")
+    page.goto(f"{site.url}/roster/?month={month}")
+    page.wait_for_selector("#roster[data-ready='1']", timeout=15000)
+    cell = f"td[data-cell='{month}-15/pagi']"
+    assert "short" in (page.get_attribute(cell, "class") or "")  # nobody planned yet: understaffed
+    before = int(page.inner_text("#problem-count"))
+    page.select_option(f"{cell} select[name=username]", "operator")
+    page.click(f"{cell} button[type=submit]")
+    page.wait_for_selector(f"{cell} .person", timeout=5000)
+    assert "operator" in page.inner_text(cell)
+    exported = page.request.get(f"{site.url}/api/v1/roster/export?month={month}").text()
+    assert f"{month}-15,pagi,operator,operator" in exported
+    page.click(f"{cell} .person .x")
+    page.wait_for_function(f"!document.querySelector(\"{cell} .person\")", timeout=5000)
+    assert int(page.inner_text("#problem-count")) == before
+    screenshot(page, "roster")
+    # an operator reads the roster but cannot edit it
+    operator = login("operator")
+    operator.goto(f"{site.url}/roster/?month={month}")
+    operator.wait_for_selector("#roster[data-ready='1']", timeout=15000)
+    assert operator.locator("form.add").count() == 0
+
+
+def test_operator_starts_and_ends_a_shift_from_the_console(login: Any, site: Server) -> None:
+    page = login("operator")
+    page.wait_for_selector("#console[data-ready='1']", timeout=15000)
+    page.click("#start-shift")
+    page.wait_for_selector("#end-shift", timeout=5000)
+    now = httpx.get(site.url + "/api/v1/shifts/current", headers=site.headers("supervisor")).json()
+    assert any(p["username"] == "operator" and p["started_at"] for p in now["shift"]["people"])
+    page.click("#end-shift")
+    page.wait_for_selector("#start-shift", timeout=5000)

@@ -18,6 +18,7 @@ PAGES: dict[str, set[str] | None] = {
     "/console/": {"operator", "supervisor", "admin"},
     "/agency/": {"agency"},
     "/wall/": {"wall", "supervisor", "admin", "operator"},
+    "/roster/": {"operator", "supervisor", "admin"},
     "/jsi18n/": set(ROLES),
     "/login/": None,
     "/logout/": None,

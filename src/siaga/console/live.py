@@ -46,7 +46,7 @@ def may_see(principal: Principal, event: LiveEvent) -> bool:
         if principal.has(*STAFF, Role.WALL):
             return True
         return principal.agency_id is not None and data.get("agency_id") == principal.agency_id
-    if topic.startswith(("warning.", "presence.")):
+    if topic.startswith(("warning.", "presence.", "roster.")):
         return bool(principal.roles)
     return principal.has(Role.ADMIN)
 

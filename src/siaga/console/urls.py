@@ -11,6 +11,7 @@ urlpatterns = [
     path("console/", views.operator, name="operator"),
     path("agency/", views.agency, name="agency"),
     path("wall/", views.wall, name="wall"),
+    path("roster/", views.roster, name="roster"),
     path("login/", SiagaLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("jsi18n/", login_required(JavaScriptCatalog.as_view(packages=["siaga.console"])), name="jsi18n"),

@@ -77,6 +77,19 @@ def agency(request: HttpRequest) -> HttpResponse:
     return _page(request, "console/agency.html", agency=own)
 
 
+@role_required(*STAFF)
+@require_GET
+def roster(request: HttpRequest) -> HttpResponse:
+    from django.utils import timezone
+
+    from siaga.shifts.models import ShiftDefinition
+
+    principal: Principal = request.principal  # type: ignore[attr-defined]
+    month = request.GET.get("month") or timezone.localdate().strftime("%Y-%m")
+    return _page(request, "console/roster.html", month=month, can_edit=principal.has(Role.SUPERVISOR, Role.ADMIN),
+                 definitions=ShiftDefinition.objects.filter(active=True))
+
+
 @role_required(Role.WALL, Role.SUPERVISOR, Role.ADMIN, Role.OPERATOR)
 @require_GET
 def wall(request: HttpRequest) -> HttpResponse:

@@ -319,6 +319,52 @@
         el("time", { text: S.time(e.at) }), " ", e.message, " ", el("span", { class: "muted", text: e.actor })))));
   }
 
+  // ---------------------------------------------------------------- shift, attendance, handover
+  async function loadShift() {
+    const now = await S.api("GET", "/shifts/current");
+    const box = document.getElementById("shift");
+    if (!now.shift) { box.replaceChildren(el("span", { class: "muted", text: gettext("Belum ada definisi shift.") })); return; }
+    const mine = now.my_attendance;
+    const parts = [el("strong", { text: `${gettext("Shift")} ${now.shift.name} ${now.shift.date}` }),
+                   el("span", { class: "muted", text: `${S.time(now.shift.starts_at)}–${S.time(now.shift.ends_at)}` })];
+    if (mine) {
+      parts.push(el("span", { class: mine.late_minutes ? "badge red" : "badge",
+                              text: `${gettext("bertugas sejak")} ${S.time(mine.started_at)}` +
+                                    (mine.late_minutes ? ` (${gettext("terlambat")} ${mine.late_minutes} ${gettext("mnt")})` : "") }));
+      parts.push(el("button", { type: "button", id: "end-shift", onclick: () => attendance("end") }, gettext("Akhiri shift")));
+    } else {
+      parts.push(el("button", { type: "button", id: "start-shift", class: "primary", onclick: () => attendance("start") },
+                    gettext("Mulai shift")));
+    }
+    if (canClose && now.pending_handover) {
+      const h = now.pending_handover;
+      parts.push(el("div", { class: "handover", id: "pending-handover" },
+        el("strong", { text: `${gettext("Serah terima dari")} ${h.from_shift} (${h.written_by}): ` }), h.note, " ",
+        el("span", { class: "muted", text: `${h.open_items.incidents.length} ${gettext("kejadian terbuka")}, ` +
+                                            `${h.open_items.dispatches.length} ${gettext("penugasan aktif")}` }), " ",
+        el("button", { type: "button", id: "ack-handover", onclick: async () => {
+          try { await S.api("POST", `/handovers/${h.id}/acknowledge`); loadShift(); }
+          catch (error) { S.toast(error.message, "error"); }
+        } }, gettext("Terima serah terima"))));
+    }
+    if (canClose) {
+      parts.push(el("details", { class: "handover-write" }, el("summary", { text: gettext("Tulis serah terima shift ini") }),
+        el("form", { onsubmit: async (e) => {
+          e.preventDefault();
+          try {
+            await S.api("POST", "/handovers", { note: e.target.note.value });
+            S.toast(gettext("Serah terima disimpan; kejadian dan penugasan terbuka terlampir."), "ok");
+          } catch (error) { S.toast(error.message, "error"); }
+        } }, el("textarea", { name: "note", id: "handover-note", rows: 3 }),
+          el("button", { type: "submit", id: "handover-save" }, gettext("Simpan serah terima")))));
+    }
+    box.replaceChildren(...parts);
+  }
+
+  async function attendance(which) {
+    try { await S.api("POST", "/shifts/" + which); loadShift(); } catch (error) { S.toast(error.message, "error"); }
+  }
+
   // ---------------------------------------------------------------- keyboard
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && state.form) { closeForm(); return; }
@@ -359,6 +405,8 @@
       select(state.selected);
     } else if (message.topic.startsWith("incident.") || message.topic.startsWith("dispatch.")) {
       refreshIncidents();
+    } else if (message.topic.startsWith("presence.")) {
+      loadShift();
     }
   }
 
@@ -366,10 +414,10 @@
     const [categories, agencies] = await Promise.all([S.api("GET", "/categories"), S.api("GET", "/agencies")]);
     state.categories = categories.filter((c) => c.active);
     state.agencies = Object.fromEntries(agencies.filter((a) => a.active).map((a) => [a.code, a]));
-    S.live("call.,caller.,incident.,dispatch.", onLive, (up) => {
+    S.live("call.,caller.,incident.,dispatch.,presence.", onLive, (up) => {
       document.getElementById("live-state").className = up ? "live on" : "live off";
     });
-    await Promise.all([loadCalls(), loadIncidents()]);
+    await Promise.all([loadCalls(), loadIncidents(), loadShift()]);
     try {
       state.map = await SiagaMap.cityMap(document.getElementById("map"), { tiles: root.dataset.tiles || null });
       state.map.on("click", (e) => {

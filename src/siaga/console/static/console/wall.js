@@ -49,9 +49,25 @@
   }
 
   async function loadPresence() {
-    const people = await S.api("GET", "/presence");
-    document.getElementById("duty").replaceChildren(...people.map((p) => el("li", {},
-      el("span", { text: p.name }), el("span", { class: "muted", text: p.roles.join(", ") }))));
+    const [now, online] = await Promise.all([S.api("GET", "/shifts/current"), S.api("GET", "/presence")]);
+    const duty = document.getElementById("duty");
+    const flag = document.getElementById("handover-flag");
+    document.getElementById("shift-name").textContent = now.shift ? `${now.shift.name} ${S.time(now.shift.starts_at)}–${S.time(now.shift.ends_at)}` : "";
+    const people = now.shift ? now.shift.people : [];
+    if (people.length) {  // the roster: planned people, present or not
+      duty.replaceChildren(...people.map((p) => el("li", { class: p.started_at && !p.ended_at ? "present" : "absent" },
+        el("span", { text: p.name + (p.role === "supervisor" ? " (S)" : "") }),
+        el("span", { class: "muted", text: p.started_at ? (p.ended_at ? gettext("selesai") : S.time(p.started_at) +
+          (p.late_minutes ? ` +${p.late_minutes}′` : "")) : gettext("belum hadir") }))));
+    } else {  // no roster yet: who is logged in
+      duty.replaceChildren(...online.map((p) => el("li", {},
+        el("span", { text: p.name }), el("span", { class: "muted", text: p.roles.join(", ") }))));
+    }
+    const pending = now.pending_handover;
+    const overdue = pending && Date.now() - new Date(now.shift.starts_at).getTime() > 15 * 60 * 1000;
+    flag.hidden = !pending;
+    flag.className = overdue ? "flag bad" : "flag";
+    flag.textContent = pending ? `${gettext("Serah terima belum diterima")}: ${pending.from_shift} (${pending.written_by})` : "";
   }
 
   async function loadWarnings() {
@@ -83,15 +99,17 @@
     incidents: S.debounce(() => { loadIncidents(); loadKpis(); }, 200),
     calls: S.debounce(loadKpis, 1000),
     warnings: S.debounce(loadWarnings, 200),
+    presence: S.debounce(() => loadPresence(), 300),
   };
 
   async function start() {
     const [categories, agencies] = await Promise.all([S.api("GET", "/categories"), S.api("GET", "/agencies")]);
     state.categories = Object.fromEntries(categories.map((c) => [c.code, c.name]));
     state.agencies = Object.fromEntries(agencies.map((a) => [a.code, a]));
-    S.live("incident.,dispatch.,warning.,presence.", (m) => {
+    S.live("incident.,dispatch.,warning.,presence.,roster.", (m) => {
       if (m.topic.startsWith("incident.") || m.topic.startsWith("dispatch.")) refresh.incidents();
       else if (m.topic.startsWith("warning.")) refresh.warnings();
+      else refresh.presence();
     }, (up) => { document.getElementById("live-state").className = up ? "live on" : "live off"; });
     try {
       state.map = await SiagaMap.cityMap(document.getElementById("map"), { wall: true, tiles: root.dataset.tiles || null });

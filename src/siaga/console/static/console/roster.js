@@ -1,0 +1,100 @@
+/* The month's roster: who is on which shift, coverage problems, editing for supervisors, CSV in and out. */
+(function () {
+  "use strict";
+  const S = window.Siaga;
+  const { el } = S;
+  const gettext = S.t;
+  const root = document.getElementById("roster");
+  const canEdit = root.dataset.edit === "1";
+  const state = { month: root.dataset.month, data: null, staff: [] };
+
+  function shiftMonth(delta) {
+    const [y, m] = state.month.split("-").map(Number);
+    const d = new Date(Date.UTC(y, m - 1 + delta, 1));
+    return d.toISOString().slice(0, 7);
+  }
+
+  async function load() {
+    try {
+      state.data = await S.api("GET", "/roster?month=" + state.month);
+    } catch (error) {
+      S.toast(error.message, "error");
+      return;
+    }
+    history.replaceState(null, "", "?month=" + state.month);
+    document.getElementById("month").textContent = state.month;
+    document.getElementById("export").href = "/api/v1/roster/export?month=" + state.month;
+    render();
+  }
+
+  function render() {
+    const { shifts, entries, coverage } = state.data;
+    const problems = document.getElementById("problems");
+    problems.replaceChildren(
+      ...coverage.understaffed.map((r) => el("li", { class: "bad", "data-problem": "understaffed" },
+        `${r.date} ${r.shift_name}: ${r.operators}/${r.min_operators} ${gettext("operator")}, ` +
+        `${r.supervisors}/${r.min_supervisors} ${gettext("supervisor")}`)),
+      ...coverage.too_long.map((r) => el("li", { class: "bad", "data-problem": "too_long" },
+        `${r.user}: ${r.shifts} ${gettext("shift berturut-turut")} (${r.from} … ${r.to})`)));
+    document.getElementById("problem-count").textContent = String(coverage.understaffed.length + coverage.too_long.length);
+    const codes = [...new Set(shifts.map((s) => s.code))];
+    const names = Object.fromEntries(shifts.map((s) => [s.code, s.name]));
+    const dates = [...new Set(shifts.map((s) => s.date))];
+    const short = new Set(coverage.understaffed.map((r) => r.date + "/" + r.shift));
+    const table = document.getElementById("grid");
+    table.replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", { text: gettext("Tanggal") }), codes.map((c) => el("th", { text: names[c] })))),
+      el("tbody", {}, dates.map((d) => el("tr", {}, el("th", { text: d }), codes.map((c) => {
+        const people = entries.filter((e) => e.date === d && e.shift === c);
+        return el("td", { class: short.has(d + "/" + c) ? "short" : "", "data-cell": d + "/" + c },
+          people.map((p) => el("span", { class: "person " + p.role, title: p.planned ? "" : gettext("pengganti") },
+            p.name, p.role === "supervisor" ? " (S)" : "",
+            canEdit ? el("button", { type: "button", class: "x", title: gettext("hapus"), "aria-label": gettext("hapus"),
+                                     onclick: () => remove(p.id) }, "×") : null)),
+          canEdit ? addForm(d, c) : null);
+      })))));
+  }
+
+  function addForm(day, code) {
+    return el("form", { class: "add", onsubmit: async (e) => {
+      e.preventDefault();
+      const form = e.target;
+      try {
+        await S.api("POST", "/roster", { date: day, shift: code, username: form.username.value, role: form.role.value });
+        load();
+      } catch (error) { S.toast(error.message, "error"); }
+    } },
+      el("select", { name: "username", "aria-label": gettext("Petugas") },
+        state.staff.map((p) => el("option", { value: p.username, text: p.name }))),
+      el("select", { name: "role", "aria-label": gettext("Peran") },
+        el("option", { value: "operator", text: "O" }), el("option", { value: "supervisor", text: "S" })),
+      el("button", { type: "submit", text: "+" }));
+  }
+
+  async function remove(id) {
+    try { await S.api("DELETE", "/roster/" + id); load(); } catch (error) { S.toast(error.message, "error"); }
+  }
+
+  async function importCsv(event) {
+    event.preventDefault();
+    const file = document.getElementById("csv").files[0];
+    if (!file) return;
+    const response = await fetch("/api/v1/roster/import?month=" + state.month, {
+      method: "POST", credentials: "same-origin", body: await file.text(),
+      headers: { "Content-Type": "text/csv", "X-CSRFToken": document.cookie.replace(/(?:^|.*;\s*)csrftoken=([^;]*).*$/, "$1") },
+    });
+    const data = await response.json();
+    if (!response.ok) { S.toast(data.error.message, "error"); return; }
+    S.toast(`${gettext("Jadwal diimpor")}: +${data.added} −${data.removed}`, "ok");
+    load();
+  }
+
+  document.getElementById("prev").addEventListener("click", () => { state.month = shiftMonth(-1); load(); });
+  document.getElementById("next").addEventListener("click", () => { state.month = shiftMonth(1); load(); });
+  if (canEdit) document.getElementById("import").addEventListener("submit", importCsv);
+  S.live("roster.", S.debounce(load, 300), () => {});
+  (canEdit ? S.api("GET", "/staff") : Promise.resolve([])).then((staff) => {
+    state.staff = staff;
+    return load();
+  }).then(() => { root.dataset.ready = "1"; });
+})();
