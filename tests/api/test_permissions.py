@@ -68,6 +68,7 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("POST", "/handovers", {"supervisor", "admin"}),
     ("POST", "/handovers/{handover}/acknowledge", {"supervisor", "admin"}),
     ("GET", "/handovers/{handover}", STAFF | {"wall"}),
+    ("GET", "/reports/{kind}?date=2026-11-01", {"supervisor", "admin"}),
 ]
 
 
@@ -122,7 +123,8 @@ def world(client: Any, actors: Any, pbx: Any, aml_provider: Any) -> dict[str, An
                                         "t_operator", "operator")
     handover = shift_actions.do_write_handover(actors["supervisor"].principal, "serah terima uji")
     return {"ids": {"call": Call.objects.get(call_ref="perm").pk, "number": "+6281234567890",
-                    "incident": incident.pk, "dispatch": dispatch.pk, "entry": entry.pk, "handover": handover.pk},
+                    "incident": incident.pk, "dispatch": dispatch.pk, "entry": entry.pk, "handover": handover.pk,
+                    "kind": "daily"},
             "who": principals}
 
 

@@ -19,6 +19,8 @@ PAGES: dict[str, set[str] | None] = {
     "/agency/": {"agency"},
     "/wall/": {"wall", "supervisor", "admin", "operator"},
     "/roster/": {"operator", "supervisor", "admin"},
+    "/reports/": {"supervisor", "admin"},
+    "/reports/download": {"supervisor", "admin"},
     "/jsi18n/": set(ROLES),
     "/login/": None,
     "/logout/": None,

@@ -145,7 +145,7 @@ def test_both_doors_of_the_cti_endpoint_answer_alike(server: Any, client: Any, p
 def test_live_demo_leaves_the_human_operators_calls_to_them(server: Any) -> None:
     since = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()  # only this run's calls
     result = subprocess.run([*server["siaga"], "demo", "calls", "--url", server["url"], "--minutes", "3", "--speed",
-                             "120", "--rate", "400", "--seed", "5"], env=server["env"], capture_output=True,
+                             "120", "--rate", "3000", "--seed", "5"], env=server["env"], capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     headers = {"Authorization": f"Bearer {server['credentials']['supervisor_token']}"}

@@ -76,6 +76,9 @@ def load_demo() -> dict[str, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(credentials, indent=2))
     path.chmod(0o600)
+    from siaga.shifts.demo import demo_roster
+
+    roster = demo_roster()
     audit.record(system, "demo.load", object_type="demo", object_id="cilegon",
-                 after={"users": [u[0] for u in DEMO_USERS]})
+                 after={"users": [u[0] for u in DEMO_USERS], "roster": roster})
     return credentials

@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from siaga.core import presence, warnings
-from siaga.core.api_support import allow
+from siaga.core.api_support import ErrorOut, allow
 from siaga.core.models import EvacuationRoute, EvacuationSite
 from siaga.core.roles import HUMAN_ROLES, STAFF, Role, user_roles
 from siaga.reports import kpis
@@ -66,6 +66,22 @@ class WarningOut(Schema):
             summary="Active public warnings (full-screen first)")
 def active_warnings(request: HttpRequest) -> Any:
     return warnings.active()
+
+
+class ReportFilter(Schema):
+    date: str | None = None
+    month: str | None = None
+    shift: str | None = None
+
+
+@router.get("/reports/{kind}", auth=allow(Role.SUPERVISOR, Role.ADMIN), response={200: dict[str, Any], 422: ErrorOut},
+            summary="A shift, daily or monthly report as JSON (schema siaga112.report/1)")
+def report(request: HttpRequest, kind: str, filters: Query[ReportFilter]) -> Any:
+    from siaga.reports import compute
+    from siaga.reports.views import choose
+
+    return compute.build(choose({"kind": kind, "date": filters.date, "month": filters.month,
+                                 "shift": filters.shift}))
 
 
 @router.get("/evacuation", auth=allow(*HUMAN_ROLES), response=dict[str, Any],

@@ -14,9 +14,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
+        roster = sub.add_parser("roster", help="demo staff (4 teams of 3 operators, 4 supervisors) and their roster")
+        roster.add_argument("--month", default=None, help="YYYY-MM (default: this month and the next)")
         calls = sub.add_parser("calls", help="simulate calls against a running server")
         calls.add_argument("--minutes", type=float, default=30.0,
                            help="simulated minutes of traffic (0 = keep going)")
+        calls.add_argument("--days", type=float, default=None, help="the same in days (e.g. --backfill --days 30)")
+        calls.add_argument("--concurrency", type=int, default=8, help="calls played side by side in a backfill")
         calls.add_argument("--url", default="http://127.0.0.1:8112")
         calls.add_argument("--speed", type=float, default=1.0, help="time compression (60 = a minute per second)")
         calls.add_argument("--backfill", action="store_true",
@@ -28,6 +32,14 @@ class Command(BaseCommand):
         calls.add_argument("--credentials", default=None, help="demo credentials file (default var/demo/...)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["verb"] == "roster":
+            from siaga.shifts.demo import demo_roster
+
+            for month, added in demo_roster(options["month"]):
+                self.stdout.write(f"demo roster {month}: {added} entries added")
+            return
+        if options["days"] is not None:
+            options["minutes"] = options["days"] * 1440
         path = options["credentials"] or str(credentials_path())
         try:
             credentials = demo.load_credentials(path)
@@ -37,5 +49,6 @@ class Command(BaseCommand):
             raise CommandError("--speed must be positive")
         total = asyncio.run(demo.run(options["url"], credentials, options["minutes"], options["speed"],
                                      options["backfill"], options["seed"], options["rate"],
-                                     lambda line: self.stdout.write(line), options["fill_gap"]))
+                                     lambda line: self.stdout.write(line), options["fill_gap"],
+                                     options["concurrency"]))
         self.stdout.write(self.style.SUCCESS(f"{total} simulated calls sent to {options['url']}"))
