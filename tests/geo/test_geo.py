@@ -33,3 +33,32 @@ def test_haversine() -> None:
 def test_check_lat_lon(lat: float, lon: float) -> None:
     with pytest.raises(ValueError):
         check_lat_lon(lat, lon)
+
+
+def test_simplify_ring_keeps_a_closed_shape_within_the_limit() -> None:
+    import json
+    import math
+    from pathlib import Path
+
+    from siaga.geo import polygons_of, ring_area_centroid, simplify_ring
+
+    path = Path(__file__).resolve().parents[2] / "src/siaga/core/data/geo/cilegon_kecamatan.geojson"
+    features = json.loads(path.read_text())["features"]
+    for feature in features:
+        for rings in polygons_of(feature["geometry"]):
+            outer = rings[0]
+            for limit in (4, 20, 100):
+                simple = simplify_ring(outer, limit)
+                assert 4 <= len(simple) <= limit
+                assert simple[0] == simple[-1]
+            simple = simplify_ring(outer, 100)
+            # the simplified shape still covers its own interior: the centroid of the original is inside
+            xs = [p[0] for p in outer]
+            ys = [p[1] for p in outer]
+            assert math.isclose(min(p[0] for p in simple), min(xs), abs_tol=0.01)
+            assert math.isclose(max(p[1] for p in simple), max(ys), abs_tol=0.01)
+            # and its area: within 5 % of the original
+            original_area = abs(ring_area_centroid(outer)[0])
+            assert abs(abs(ring_area_centroid(simple)[0]) - original_area) <= 0.05 * original_area
+    square = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]
+    assert simplify_ring(square, 100) == [(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]

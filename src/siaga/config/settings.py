@@ -73,6 +73,15 @@ SHIFT_GRACE_MINUTES = env.int("SHIFT_GRACE_MINUTES", 10, minimum=0)  # late star
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCK_MINUTES = env.int("LOGIN_LOCK_MINUTES", 15, minimum=1)
 
+# Warning policy (siaga.hazards.policy; defaults justified in docs/decisions/0011-warning-policy.md)
+POLICY_TSUNAMI_KM = env.float("POLICY_TSUNAMI_KM", 300.0)  # tsunami potential this close -> full screen
+POLICY_TICKER_KM = env.float("POLICY_TICKER_KM", 300.0)  # M >= POLICY_TICKER_MAGNITUDE this close -> ticker
+POLICY_TICKER_MAGNITUDE = env.float("POLICY_TICKER_MAGNITUDE", 5.0)
+POLICY_FELT_PLACES = env.list("POLICY_FELT_PLACES",
+                              ["Cilegon", "Serang", "Anyer", "Merak", "Pandeglang", "Lampung Selatan"])
+POLICY_ZONE_PROVINCES = env.list("POLICY_ZONE_PROVINCES", ["BANTEN"])  # InaTEWS zones that are "our area"
+POLICY_ZONE_DISTRICTS = env.list("POLICY_ZONE_DISTRICTS", ["CILEGON"])
+
 # --------------------------------------------------------------------------------------------------------
 # Layer 3: computed
 # --------------------------------------------------------------------------------------------------------
@@ -181,6 +190,7 @@ INSTALLED_APPS = [
     "siaga.shifts",
     "siaga.webhooks",
     "siaga.reports",
+    "siaga.hazards",
     "siaga.console",
 ]
 

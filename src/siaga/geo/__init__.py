@@ -125,3 +125,75 @@ def centroid_of(polygons: Iterable[PolygonRings]) -> tuple[float, float]:
     if total == 0:
         raise ValueError("geometry has no area")
     return sy / total, sx / total
+
+
+def _perpendicular(point: Sequence[float], start: Sequence[float], end: Sequence[float]) -> float:
+    """Planar distance (degrees) from ``point`` to the segment ``start``-``end``."""
+    dx, dy = end[0] - start[0], end[1] - start[1]
+    if dx == 0 and dy == 0:
+        return math.hypot(point[0] - start[0], point[1] - start[1])
+    t = max(0.0, min(1.0, ((point[0] - start[0]) * dx + (point[1] - start[1]) * dy) / (dx * dx + dy * dy)))
+    return math.hypot(point[0] - (start[0] + t * dx), point[1] - (start[1] + t * dy))
+
+
+def _douglas_peucker(points: Sequence[Sequence[float]], tolerance: float) -> list[Sequence[float]]:
+    keep = [False] * len(points)
+    keep[0] = keep[-1] = True
+    stack = [(0, len(points) - 1)]
+    while stack:
+        first, last = stack.pop()
+        worst, worst_at = 0.0, -1
+        for i in range(first + 1, last):
+            d = _perpendicular(points[i], points[first], points[last])
+            if d > worst:
+                worst, worst_at = d, i
+        if worst_at > 0 and worst > tolerance:
+            keep[worst_at] = True
+            stack.append((first, worst_at))
+            stack.append((worst_at, last))
+    return [p for p, k in zip(points, keep, strict=True) if k]
+
+
+def simplify_ring(ring: Ring, max_vertices: int) -> list[tuple[float, float]]:
+    """A closed ring of at most ``max_vertices`` points (first == last, at least 4) that keeps the shape.
+
+    Douglas-Peucker with a tolerance that doubles until the ring fits. The ring is split at the vertex
+    farthest from the first one, so both halves keep their extreme points.
+    """
+    if max_vertices < 4:
+        raise ValueError("a closed ring needs at least 4 vertices")
+    points = [(float(p[0]), float(p[1])) for p in ring]
+    if len(points) >= 2 and points[0] == points[-1]:
+        points = points[:-1]
+    if len(points) < 3:
+        raise ValueError("a ring needs at least 3 distinct vertices")
+    if len(points) + 1 <= max_vertices:
+        return [*points, points[0]]
+    far = max(range(len(points)), key=lambda i: math.hypot(points[i][0] - points[0][0], points[i][1] - points[0][1]))
+    first_half = points[: far + 1]
+    second_half = [*points[far:], points[0]]
+    tolerance = 1e-6
+    while True:
+        a = _douglas_peucker(first_half, tolerance)
+        b = _douglas_peucker(second_half, tolerance)
+        simplified = [*a, *b[1:]]  # ends with points[0]: closed
+        if len(simplified) <= max_vertices and len(simplified) >= 4:
+            return [(p[0], p[1]) for p in simplified]
+        if len(simplified) < 4:  # a degenerate ring: keep a triangle
+            third = points[len(points) // 3]
+            return [points[0], third, points[far], points[0]]
+        tolerance *= 2
+
+
+def distance_to_polygons_km(lat: float, lon: float, polygons: Sequence[PolygonRings]) -> float:
+    """0 inside, else the great-circle distance to the nearest boundary vertex (a close upper bound)."""
+    if point_in_polygons(lon, lat, polygons):
+        return 0.0
+    best = math.inf
+    for rings in polygons:
+        for ring in rings:
+            for point in ring:
+                d = haversine_km(lat, lon, point[1], point[0])
+                if d < best:
+                    best = d
+    return best
