@@ -82,6 +82,36 @@ POLICY_FELT_PLACES = env.list("POLICY_FELT_PLACES",
 POLICY_ZONE_PROVINCES = env.list("POLICY_ZONE_PROVINCES", ["BANTEN"])  # InaTEWS zones that are "our area"
 POLICY_ZONE_DISTRICTS = env.list("POLICY_ZONE_DISTRICTS", ["CILEGON"])
 
+# Hazard feeds (siaga.hazards.poller). BMKG allows about 60 requests a minute per address: three feeds every
+# 5 s is 36. SIAGA_INATEWS_FEEDS has no default: its address comes with the BMKG agreement.
+_BMKG = "https://data.bmkg.go.id/DataMKG/TEWS/"
+HAZARD_POLLING = env.bool("HAZARD_POLLING", ENVIRONMENT != "test")  # `siaga serve` runs the pollers
+BMKG_FEEDS = env.list("BMKG_FEEDS", [_BMKG + "autogempa.json", _BMKG + "gempaterkini.json",
+                                     _BMKG + "gempadirasakan.json"])
+INATEWS_FEEDS = env.list("INATEWS_FEEDS", [])
+USGS_FEEDS = env.list("USGS_FEEDS", [])  # e.g. .../summary/4.5_hour.geojson (optional second source)
+CAP_FEEDS = env.list("CAP_FEEDS", [])  # other senders' CAP: a CAP file, or an Atom / RSS list of them
+DRILL_FEEDS = env.list("DRILL_FEEDS", [])  # URLs (of the lists above) whose alerts are exercises
+POLL_INTERVAL_SECONDS = env.float("POLL_INTERVAL_SECONDS", 5.0)
+POLL_TIMEOUT_SECONDS = env.float("POLL_TIMEOUT_SECONDS", 4.0)
+ALERT_MAX_AGE_MINUTES = env.int("ALERT_MAX_AGE_MINUTES", 30, minimum=1)  # older records are recorded, not sent
+
+# Alerts (siaga.alerts): CAP identity, lifetimes, channels
+CAP_OID = env.str("CAP_OID", "2.25.248088204554926907520195227912430839554")  # register 2.49.0.0.360.x with WMO
+CAP_SENDER = env.str("CAP_SENDER", "siaga112@cilegon.go.id")
+CAP_SENDER_NAME = env.str("CAP_SENDER_NAME", "Pemerintah Kota Cilegon - Siaga112")
+CAP_CONTACT = env.str("CAP_CONTACT", "112")
+PUBLIC_URL = env.str("PUBLIC_URL", "http://127.0.0.1:8112").rstrip("/")  # absolute links in CAP, e-mail, Atom
+ALERT_FULLSCREEN_HOURS = env.int("ALERT_FULLSCREEN_HOURS", 6, minimum=1)
+ALERT_TICKER_MINUTES = env.int("ALERT_TICKER_MINUTES", 60, minimum=5)
+ALERT_CHANNELS = env.list("ALERT_CHANNELS", ["web", "mqtt", "email", "webhook", "tts"])
+MQTT_URL = env.optional("MQTT_URL")  # mqtt://user:pass@host:1883; without it the MQTT channel is off
+MQTT_TOPIC_PREFIX = env.str("MQTT_TOPIC_PREFIX", "siaga112/cilegon/peringatan")
+SMTP_URL = env.optional("SMTP_URL")  # smtp://host:25 or smtps://user:pass@host:465; without it e-mail is off
+EMAIL_FROM = env.str("EMAIL_FROM", "Siaga112 Cilegon <siaga112@cilegon.go.id>")
+ALERT_EMAILS = env.list("ALERT_EMAILS", [])  # besides every active agency's address
+TTS_COMMAND = env.str("TTS_COMMAND", "espeak-ng")  # the WAV of the Indonesian text; empty turns TTS off
+
 # --------------------------------------------------------------------------------------------------------
 # Layer 3: computed
 # --------------------------------------------------------------------------------------------------------
@@ -191,6 +221,7 @@ INSTALLED_APPS = [
     "siaga.webhooks",
     "siaga.reports",
     "siaga.hazards",
+    "siaga.alerts",
     "siaga.console",
 ]
 

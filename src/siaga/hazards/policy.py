@@ -28,13 +28,29 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
-from siaga.formats.inatews import LEVEL_RANK, TsunamiWarning, Zone
+from siaga.formats.inatews import LEVEL_RANK, Zone
 from siaga.formats.quake import Quake
 from siaga.geo import PolygonRings, distance_to_polygons_km, polygons_of, simplify_ring
 
 DISPLAYS = ("none", "ticker", "fullscreen")
+
+
+class WarningLike(Protocol):
+    """What the policy reads of an InaTEWS warning (a :class:`TsunamiWarning` or its stored state)."""
+
+    @property
+    def zones(self) -> tuple[Zone, ...]: ...
+
+    @property
+    def ended(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WarningState:
+    zones: tuple[Zone, ...]
+    ended: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +117,7 @@ def _names_province(zone: Zone, config: PolicyConfig) -> bool:
     return any(name.upper() == province or name.upper() in province.split() for name in config.zone_provinces)
 
 
-def our_zones(warning: TsunamiWarning, config: PolicyConfig) -> tuple[Zone, ...]:
+def our_zones(warning: WarningLike, config: PolicyConfig) -> tuple[Zone, ...]:
     """The zones that speak for this city: those naming the city itself when there are any (BMKG's most
     specific word wins: Cilegon SIAGA beside Pandeglang AWAS is SIAGA here), else those naming its province."""
     named = tuple(zone for zone in warning.zones if _names_district(zone, config))
@@ -116,7 +132,7 @@ def felt_here(quake: Quake, config: PolicyConfig) -> bool:
     return any(name in place.lower() for place in places for name in wanted)
 
 
-def decide(quake: Quake, city: City, config: PolicyConfig, warning: TsunamiWarning | None = None) -> Decision:
+def decide(quake: Quake, city: City, config: PolicyConfig, warning: WarningLike | None = None) -> Decision:
     """What the people of ``city`` see for this quake (and its InaTEWS warning, when there is one)."""
     distance = city.distance_km(quake.lat, quake.lon)
     notes: list[str] = [] if quake.potential_known else ["unknown_potential_wording"]
