@@ -69,6 +69,21 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("POST", "/handovers/{handover}/acknowledge", {"supervisor", "admin"}),
     ("GET", "/handovers/{handover}", STAFF | {"wall"}),
     ("GET", "/reports/{kind}?date=2026-11-01", {"supervisor", "admin"}),
+    ("GET", "/alerts/threads", EVERYONE),
+    ("GET", "/alerts/{alert}", EVERYONE),
+    ("GET", "/alerts/{alert}/cap", EVERYONE),
+    ("POST", "/alerts/threads/{thread}/update", {"supervisor", "admin"}),
+    ("POST", "/alerts/threads/{thread}/cancel", {"supervisor", "admin"}),
+    ("GET", "/alerts/drafts", STAFF),
+    ("POST", "/alerts/drafts", STAFF),
+    ("POST", "/alerts/drafts/{draft}/submit", STAFF),
+    ("POST", "/alerts/drafts/{draft}/approve", {"supervisor", "admin"}),
+    ("POST", "/alerts/drafts/{draft}/reject", {"supervisor", "admin"}),
+    ("GET", "/alerts/deliveries", STAFF),
+    ("POST", "/alerts/deliveries/resend", {"admin"}),
+    ("GET", "/alerts/external", STAFF | {"wall"}),
+    ("GET", "/hazards/events", STAFF | {"wall"}),
+    ("GET", "/hazards/feeds", STAFF | {"wall"}),
 ]
 
 
@@ -122,9 +137,15 @@ def world(client: Any, actors: Any, pbx: Any, aml_provider: Any) -> dict[str, An
     entry = shift_actions.do_roster_add(actors["admin"].principal, timezone.localdate() + timedelta(days=3), "pagi",
                                         "t_operator", "operator")
     handover = shift_actions.do_write_handover(actors["supervisor"].principal, "serah terima uji")
+    from siaga.alerts import actions as alert_actions
+    from tests.alerts.conftest import issue
+
+    alert = issue(actors)
+    draft = alert_actions.do_draft_create(actors["operator"].principal, {
+        "hazard": "banjir", "headline": "uji", "description": "uji", "instruction": "uji"})
     return {"ids": {"call": Call.objects.get(call_ref="perm").pk, "number": "+6281234567890",
                     "incident": incident.pk, "dispatch": dispatch.pk, "entry": entry.pk, "handover": handover.pk,
-                    "kind": "daily"},
+                    "kind": "daily", "alert": alert.pk, "thread": alert.thread_id, "draft": draft.pk},
             "who": principals}
 
 

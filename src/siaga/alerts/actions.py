@@ -161,7 +161,7 @@ def _digest(event: HazardEvent, decision: Decision) -> str:
 def apply_hazard_event(event: HazardEvent, decision: Decision, now: datetime | None = None) -> Alert | None:
     """Issue, update or cancel the alert of a hazard event. Called inside the ingest transaction."""
     sent = (now or _now()).replace(microsecond=0)
-    thread = Thread.objects.select_for_update().filter(key=event.key).select_related("current").first()
+    thread = Thread.objects.select_for_update(of=("self",)).filter(key=event.key).select_related("current").first()
     digest = _digest(event, decision)
     if thread is None:
         if decision.display == Display.NONE or event.stale:
@@ -201,7 +201,8 @@ def apply_hazard_event(event: HazardEvent, decision: Decision, now: datetime | N
 # --------------------------------------------------------------------------------------------------------
 
 def _thread(thread_id: int) -> Thread:
-    thread = Thread.objects.select_for_update().select_related("current", "hazard_event").filter(pk=thread_id).first()
+    thread = Thread.objects.select_for_update(of=("self",)).select_related("current", "hazard_event").filter(
+        pk=thread_id).first()
     if thread is None or thread.current is None:
         raise NotFound(f"alert thread {thread_id} does not exist")
     return thread
@@ -415,7 +416,7 @@ def do_draft_approve(actor: Principal, draft_id: int) -> Alert:
     if not actor.has(*MANAGERS):
         raise Forbidden("only a supervisor or an admin approves warnings")
     with transaction.atomic():
-        draft = Draft.objects.select_for_update().select_related("thread").filter(pk=draft_id).first()
+        draft = Draft.objects.select_for_update(of=("self",)).select_related("thread").filter(pk=draft_id).first()
         if draft is None:
             raise NotFound(f"draft {draft_id} does not exist")
         if draft.status != DraftStatus.SUBMITTED:
@@ -425,7 +426,7 @@ def do_draft_approve(actor: Principal, draft_id: int) -> Alert:
         sent = _now()
         data = {name: getattr(draft, name) for name in DRAFT_FIELDS}
         if draft.thread is not None:
-            thread = Thread.objects.select_for_update().select_related("current").get(pk=draft.thread_id)
+            thread = Thread.objects.select_for_update(of=("self",)).select_related("current").get(pk=draft.thread_id)
             if not thread.active:
                 raise Conflict("the warning this draft changes has been cancelled or has ended")
         else:

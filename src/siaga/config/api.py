@@ -64,7 +64,8 @@ api = SiagaAPI(
     title="Siaga112 API",
     version="1",
     description=(
-        "112 calls, CTI, AML, caller blocking, incidents and dispatches. Authenticate with "
+        "112 calls, CTI, AML, caller blocking, incidents and dispatches, shifts, reports, warnings (CAP) and "
+        "hazard feeds. Authenticate with "
         "`Authorization: Bearer <token>` (users: sgu_..., integrations: sgi_...), an HMAC signature "
         "(X-Siaga-Integration, X-Siaga-Timestamp, X-Siaga-Signature) or the browser session with its CSRF "
         "token. Times are UTC (ISO 8601). Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`."
@@ -126,6 +127,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _register() -> None:
+    from siaga.alerts.api import router as alerts_router
     from siaga.calls.api import router as calls_router
     from siaga.core.api import router as core_router
     from siaga.incidents.api import router as incidents_router
@@ -137,6 +139,7 @@ def _register() -> None:
     api.add_router("", incidents_router)
     api.add_router("", reports_router)
     api.add_router("", shifts_router)
+    api.add_router("", alerts_router)
 
 
 _register()

@@ -1,10 +1,11 @@
 """ASGI entry point (``siaga serve`` runs it under uvicorn).
 
-Everything is Django, except two paths answered on the event loop:
+Everything is Django, except three paths answered on the event loop:
 
 * ``POST /api/v1/cti/events``, the CTI lane (:mod:`siaga.calls.ingest`) with group commit: same
   authentication, validation, action and answers as the django-ninja operation of the same path;
-* ``GET /live/events``, the Server-Sent Events stream of live updates (:mod:`siaga.console.live`).
+* ``GET /live/events``, the Server-Sent Events stream of live updates (:mod:`siaga.console.live`);
+* ``GET /peringatan/stream``, the public stream of warnings (no login: they are public).
 """
 
 import os
@@ -26,5 +27,8 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
             return
         if scope["method"] == "GET" and scope["path"] == live.PATH:
             await live.asgi_endpoint(scope, receive, send)
+            return
+        if scope["method"] == "GET" and scope["path"] == live.PUBLIC_PATH:
+            await live.public_endpoint(scope, receive, send)
             return
     await django_application(scope, receive, send)

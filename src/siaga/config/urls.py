@@ -13,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("peringatan/", include("siaga.alerts.urls")),
     path("", include("siaga.console.urls")),
 ]

@@ -46,9 +46,15 @@ def may_see(principal: Principal, event: LiveEvent) -> bool:
         if principal.has(*STAFF, Role.WALL):
             return True
         return principal.agency_id is not None and data.get("agency_id") == principal.agency_id
-    if topic.startswith(("warning.", "presence.", "roster.")):
+    if topic.startswith("alert.draft"):
+        return principal.has(*STAFF)
+    if topic.startswith(("warning.", "presence.", "roster.", "alert.", "hazard.", "public.")):
         return bool(principal.roles)
     return principal.has(Role.ADMIN)
+
+
+PUBLIC_PATH = "/peringatan/stream"
+PUBLIC_TOPICS = ("public.alert", "alert.expired")
 
 
 def _principal(headers: dict[str, str]) -> Principal | None:
@@ -122,6 +128,21 @@ async def asgi_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -> 
         return
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     topics = [t for value in query.get("topics", []) for t in value.split(",") if t]
+    hello = {"topic": "hello", "data": {"roles": sorted(r.value for r in principal.roles)}}
+    await _stream(receive, send, topics, hello, lambda event: may_see(principal, event))
+
+
+async def public_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    """``GET /peringatan/stream``: the public warnings as they are issued, for anyone (no login).
+
+    Only what the public page shows goes out here: each alert's public summary (``public.alert``) and
+    the end of a warning (``alert.expired``)."""
+    await _stream(receive, send, list(PUBLIC_TOPICS), {"topic": "hello", "data": {"public": True}},
+                  lambda event: event.topic in PUBLIC_TOPICS)
+
+
+async def _stream(receive: Receive, send: Send, topics: list[str], hello: dict[str, Any],
+                  allowed: Callable[[LiveEvent], bool]) -> None:
     _ensure_keepalive()
     subscription = get_bus().subscribe(topics)
     closed = asyncio.Event()
@@ -139,7 +160,6 @@ async def asgi_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -> 
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-store"),
             (b"x-accel-buffering", b"no"), (b"x-content-type-options", b"nosniff")]})
-        hello = {"topic": "hello", "data": {"roles": sorted(r.value for r in principal.roles)}}
         await send({"type": "http.response.body", "body": f"retry: 2000\ndata: {json.dumps(hello)}\n\n".encode(),
                     "more_body": True})
         while not closed.is_set():
@@ -149,7 +169,7 @@ async def asgi_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -> 
             if event is _KEEPALIVE:
                 await send({"type": "http.response.body", "body": b": keepalive\n\n", "more_body": True})
                 continue
-            if may_see(principal, event):
+            if allowed(event):
                 await send({"type": "http.response.body", "body": event.wire(), "more_body": True})
     except (OSError, RuntimeError):  # the client went away mid-write
         pass

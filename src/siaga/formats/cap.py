@@ -184,18 +184,26 @@ def parse_time(text: str) -> datetime:
 # serialise
 # --------------------------------------------------------------------------------------------------------
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def clean(text: str) -> str:
+    """Drops the characters XML 1.0 cannot carry (control characters): a warning must never fail on them."""
+    return _NOT_XML.sub("", text)
+
+
 def _add(parent: etree._Element, name: str, value: Any) -> None:
     if value is None or value == "":
         return
     child = etree.SubElement(parent, f"{{{NS12}}}{name}")
-    child.text = value if isinstance(value, str) else str(value)
+    child.text = clean(value if isinstance(value, str) else str(value))
 
 
 def _pair(parent: etree._Element, name: str, value_name: str, value: str) -> None:
     """valueName and value are both required, even when the value is empty."""
     pair = etree.SubElement(parent, f"{{{NS12}}}{name}")
-    etree.SubElement(pair, f"{{{NS12}}}valueName").text = value_name
-    etree.SubElement(pair, f"{{{NS12}}}value").text = value
+    etree.SubElement(pair, f"{{{NS12}}}valueName").text = clean(value_name)
+    etree.SubElement(pair, f"{{{NS12}}}value").text = clean(value)
 
 
 def _number(value: float) -> str:

@@ -124,6 +124,9 @@ def _ingest_one(feed: Feed, reading: Reading, now: datetime, max_age: timedelta,
     mark = fingerprint(reading)
     event = _find(quake)
     if event is not None and mark in event.fingerprints:
+        if feed.name not in event.sources:  # the same record in another feed: one more witness, nothing new
+            event.sources = [*event.sources, feed.name]
+            event.save(update_fields=["sources"])
         result.repeats += 1
         Feed.objects.filter(pk=feed.pk).update(records_repeat=F("records_repeat") + 1)
         return

@@ -32,10 +32,11 @@ class Command(BaseCommand):
         host, port = options["host"], options["port"]
         if options["demo"]:
             threading.Thread(target=_run_demo, args=(host, port), daemon=True).start()
+            _demo_feeds()
         if not options["no_workers"]:
-            from siaga.webhooks.tasks import Worker
+            from siaga.core import background
 
-            Worker().start()
+            background.start()
         self.stdout.write(f"Siaga112 on http://{host}:{port}/ (database: {settings.DATABASES['default']['ENGINE']})")
         uvicorn.run(
             "siaga.config.asgi:application",
@@ -47,6 +48,27 @@ class Command(BaseCommand):
             log_level="warning",
             timeout_graceful_shutdown=5,
         )
+
+
+def _demo_feeds() -> None:
+    """Point the hazard feeds at a local BMKG replay server (no internet), its records marked as a drill,
+    and after a minute publish a felt quake near Cilegon so the ticker warning shows (as LATIHAN)."""
+    from siaga.hazards.replay import ReplayServer
+
+    replay = ReplayServer()
+    replay.start()
+    urls = replay.feed_urls()
+    settings.BMKG_FEEDS = [urls["autogempa"], urls["gempaterkini"]]
+    settings.INATEWS_FEEDS = [urls["inatews"]]
+    settings.USGS_FEEDS, settings.CAP_FEEDS = [], []
+    settings.DRILL_FEEDS = list(urls.values())
+    settings.DEMO_REPLAY = replay
+
+    def later() -> None:
+        time.sleep(60)
+        replay.state.publish("autogempa", scenario_name="autogempa_drill_selat_sunda_m5_felt.json", shift_to_now=True)
+
+    threading.Thread(target=later, daemon=True).start()
 
 
 def _run_demo(host: str, port: int) -> None:

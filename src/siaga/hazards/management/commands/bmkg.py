@@ -1,7 +1,11 @@
-"""``siaga bmkg classify FILE...``: what this city would see for each quake in BMKG / InaTEWS / USGS files.
+"""``siaga bmkg``: classify records, poll the feeds, run and drive the local BMKG replay server.
 
-One JSON object per quake per line. A file that cannot be read or parsed: a message naming the file and
-the field on standard error, exit status 1 (the other files are still classified).
+``classify FILE...``: what this city would see for each quake in BMKG / InaTEWS / USGS files, one JSON
+object per quake per line. A file that cannot be read or parsed: a message naming the file and the field
+on standard error, exit status 1 (the other files are still classified).
+``poll [--once]``: poll the configured feeds in the foreground (as `siaga serve` does in the background).
+``replay [--port 8119]``: serve the recorded BMKG records locally (see siaga.hazards.replay).
+``publish --replay URL --feed F --scenario FILE``: put a drill scenario on a running replay server.
 """
 
 import json
@@ -55,8 +59,32 @@ class Command(BaseCommand):
         classify.add_argument("files", nargs="+", metavar="FILE")
         classify.add_argument("--all", action="store_true",
                               help="print every record, also repeats of the same quake in one file")
+        poll = sub.add_parser("poll", help="poll the configured feeds in the foreground")
+        poll.add_argument("--once", action="store_true", help="poll each feed once and print what happened")
+        replay = sub.add_parser("replay", help="serve recorded BMKG records and drill scenarios on loopback")
+        replay.add_argument("--host", default="127.0.0.1")
+        replay.add_argument("--port", type=int, default=8119)
+        replay.add_argument("--token", default="", help="require X-Replay-Token on the control endpoints")
+        replay.add_argument("--empty", action="store_true", help="start without the recorded records")
+        publish = sub.add_parser("publish", help="publish a record on a running replay server")
+        publish.add_argument("--replay", default="http://127.0.0.1:8119")
+        publish.add_argument("--feed", required=True, choices=["autogempa", "gempaterkini", "gempadirasakan",
+                                                                "inatews"])
+        publish.add_argument("--scenario", required=True, help="a file name from hazards/data/scenarios")
+        publish.add_argument("--keep-time", action="store_true", help="do not move the record's times to now")
+        publish.add_argument("--token", default="")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        verb = options["verb"]
+        if verb == "poll":
+            self.poll(options["once"])
+            return
+        if verb == "replay":
+            self.replay(options)
+            return
+        if verb == "publish":
+            self.publish(options)
+            return
         failed = False
         for name in options["files"]:
             try:
@@ -77,6 +105,60 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(classification(reading), ensure_ascii=False))
         if failed:
             sys.exit(1)
+
+
+    def poll(self, once: bool) -> None:
+        import httpx
+        from django.conf import settings
+
+        from siaga.hazards import poller
+
+        if not once:
+            logging.getLogger("siaga").setLevel(logging.INFO)
+            threads = poller.start_all()
+            self.stdout.write(f"polling {len(threads)} feeds every {settings.POLL_INTERVAL_SECONDS:g} s; Ctrl-C stops")
+            try:
+                for thread in threads:
+                    thread.join()
+            except KeyboardInterrupt:
+                return
+            return
+        with httpx.Client(timeout=settings.POLL_TIMEOUT_SECONDS, follow_redirects=True) as client:
+            for feed in poller.ensure_feeds():
+                outcome = poller.poll_once(feed, client)
+                result = outcome.result
+                self.stdout.write(json.dumps({
+                    "feed": feed.name, "status": outcome.status, "error": outcome.error or None,
+                    "new_events": len(result.new_events) if result else 0,
+                    "updated_events": len(result.updated_events) if result else 0,
+                    "repeats": result.repeats if result else 0, "alerts": result.alerts if result else []}))
+
+    def replay(self, options: dict[str, Any]) -> None:
+        from siaga.hazards.replay import ReplayServer
+
+        server = ReplayServer(options["host"], options["port"], token=options["token"],
+                              recorded=not options["empty"])
+        self.stdout.write(f"BMKG replay on {server.url}/DataMKG/TEWS/autogempa.json (InaTEWS: {server.url}"
+                          f"/inatews/warning.json); Ctrl-C stops")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            server.server_close()
+
+    def publish(self, options: dict[str, Any]) -> None:
+        import httpx
+
+        body = {"feed": options["feed"], "scenario": options["scenario"], "shift_to_now": not options["keep_time"]}
+        try:
+            response = httpx.post(options["replay"].rstrip("/") + "/control/publish", json=body, timeout=5,
+                                  headers={"X-Replay-Token": options["token"]})
+        except httpx.HTTPError as exc:
+            self.stderr.write(f"siaga bmkg publish: {options['replay']}: {exc}")
+            sys.exit(1)
+        if response.status_code != 200:
+            self.stderr.write(f"siaga bmkg publish: {response.status_code} {response.text}")
+            sys.exit(1)
+        self.stdout.write(response.text)
 
 
 def _source_from_name(name: str) -> str | None:

@@ -1,26 +1,30 @@
-"""siaga worker: background work outside the web server (outbound webhooks), for scale-out deployments."""
+"""siaga worker: background work outside the web server (webhooks, alert dissemination, hazard polling)."""
 
 import logging
 import signal
+import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
-from siaga.webhooks.tasks import Worker
+from siaga.core import background
 
 
 class Command(BaseCommand):
-    help = "Run the background workers (webhook deliveries) until interrupted."
+    help = "Run the background workers (webhook and alert deliveries, hazard feed polling) until interrupted."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-polling", action="store_true", help="do not poll the hazard feeds here")
 
     def handle(self, *args: Any, **options: Any) -> None:
         logging.getLogger("siaga").setLevel(logging.INFO)
-        worker = Worker()
-        signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
-        worker.start()
-        self.stdout.write("worker running (webhooks); Ctrl-C to stop")
+        threads = background.start(polling=False if options["no_polling"] else None)
+        stopping = {"now": False}
+        signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
+        self.stdout.write(f"worker running ({len(threads)} threads); Ctrl-C to stop")
         try:
-            while worker.is_alive():
-                worker.join(1.0)
+            while not stopping["now"] and all(t.is_alive() for t in threads):
+                time.sleep(0.5)
         except KeyboardInterrupt:
-            worker.stopping.set()
-            worker.join(10)
+            pass
+        background.stop(threads)

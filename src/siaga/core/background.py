@@ -1,0 +1,38 @@
+"""The background work of a Siaga112 process: webhook deliveries, alert dissemination, hazard polling.
+
+`siaga serve` runs it beside the web server (unless --no-workers); `siaga worker` runs it alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from django.conf import settings
+
+log = logging.getLogger("siaga")
+
+
+def start(*, polling: bool | None = None) -> list[threading.Thread]:
+    from siaga.alerts.dispatch import Dispatcher
+    from siaga.webhooks.tasks import Worker
+
+    threads: list[Any] = [Worker(), Dispatcher()]
+    for thread in threads:
+        thread.start()
+    if settings.HAZARD_POLLING if polling is None else polling:
+        from siaga.hazards.poller import start_all
+
+        pollers = start_all()
+        log.info("polling %d hazard feeds every %g s", len(pollers), settings.POLL_INTERVAL_SECONDS)
+        threads.extend(pollers)
+    return threads
+
+
+def stop(threads: list[Any]) -> None:
+    for thread in threads:
+        if hasattr(thread, "stop"):
+            thread.stop()
+        elif hasattr(thread, "stopping"):
+            thread.stopping.set()
