@@ -28,7 +28,9 @@ def free_port() -> int:
 def prepared_env(var: Path, database: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for a fresh deployment in ``var``; ``database`` names a PostgreSQL database in the PG pass."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
-    env.update({"SIAGA_VAR_DIR": str(var), "SIAGA_ENV": "development", "SIAGA_DEBUG": "0", **(extra or {})})
+    # no test server asks the real BMKG (there is no internet here, and BMKG must not be hammered by tests)
+    env.update({"SIAGA_VAR_DIR": str(var), "SIAGA_ENV": "development", "SIAGA_DEBUG": "0",
+                "SIAGA_HAZARD_POLLING": "0", **(extra or {})})
     test_db = os.environ.get("SIAGA_TEST_DATABASE_URL")
     if test_db:
         import psycopg

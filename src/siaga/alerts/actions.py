@@ -96,6 +96,7 @@ def _issue(thread: Thread, message: capbuild.Message, *, actor: Principal, creat
     from siaga.alerts.public import public_summary
 
     publish_on_commit("alert.issued", public_summary(alert))
+    publish_on_commit("warning.changed", {"thread": thread.pk, "display": thread.display, "active": thread.active})
     return alert
 
 
@@ -488,4 +489,5 @@ def expire_threads(now: datetime | None = None) -> int:
             Thread.objects.filter(pk__in=ids).update(active=False, updated_at=moment)
             for pk in ids:
                 publish_on_commit("alert.expired", {"thread": pk})
+                publish_on_commit("warning.changed", {"thread": pk, "display": "none", "active": False})
     return len(ids)

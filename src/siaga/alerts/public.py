@@ -71,6 +71,7 @@ def active_warnings() -> list[Warning]:
     for thread in active_threads():
         alert = thread.current
         assert alert is not None
-        result.append(Warning(id=str(alert.pk), headline=alert.headline, level=thread.display,
+        headline = alert.headline.removeprefix("[LATIHAN] ")  # the wall marks exercises itself
+        result.append(Warning(id=str(alert.pk), headline=headline, level=thread.display,
                               issued_at=iso_utc(alert.sent), exercise=alert.exercise))
     return result

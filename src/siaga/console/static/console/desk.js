@@ -2,7 +2,8 @@
 (function () {
   "use strict";
   let pending = null;
-  function soon() {
+  function soon(message) {
+    if (message && !/^(alert|hazard)\./.test(message.topic || "")) return;  // e.g. the stream's "hello"
     if (pending) return;
     const typing = document.activeElement && ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName);
     pending = setTimeout(() => {

@@ -74,6 +74,7 @@
     const [warnings, evacuation] = await Promise.all([S.api("GET", "/warnings/active"), S.api("GET", "/evacuation")]);
     const banner = document.getElementById("banner");
     banner.hidden = !warnings.length;
+    root.classList.toggle("has-banner", warnings.length > 0);
     banner.className = warnings.some((w) => w.level === "fullscreen") ? "banner fullscreen" : "banner";
     banner.replaceChildren(...warnings.map((w) => el("div", {},
       w.exercise ? el("strong", { text: gettext("LATIHAN") + " · " }) : null, w.headline)));
