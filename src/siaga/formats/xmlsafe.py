@@ -7,6 +7,8 @@ expansion and external-entity attacks start.
 
 from __future__ import annotations
 
+import threading
+
 from lxml import etree
 
 from siaga.formats.errors import FormatError
@@ -22,29 +24,47 @@ class _RefuseAll(etree.Resolver):
         return self.resolve_string("", context)  # type: ignore[call-arg]
 
 
-def _parser() -> etree.XMLParser:
+def _parser(schema: etree.XMLSchema | None = None) -> etree.XMLParser:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                             huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False)
+                             huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
+                             remove_blank_text=True,
+                             schema=schema)
     parser.resolvers.add(_RefuseAll())
     return parser
 
 
-_PARSER = _parser()
+_local = threading.local()  # lxml parsers must not be shared between threads
+
+
+def _cached(schema: etree.XMLSchema | None) -> etree.XMLParser:
+    parsers = getattr(_local, "parsers", None)
+    if parsers is None:
+        parsers = _local.parsers = {}
+    key = id(schema)
+    if key not in parsers:
+        parsers[key] = _parser(schema)
+    return parsers[key]  # type: ignore[no-any-return]
 _DOCTYPE_MARKS = tuple(mark.encode(encoding) for mark in ("<!DOCTYPE", "<!doctype")
                        for encoding in ("ascii", "utf-16-le", "utf-16-be"))
 
 
-def parse(data: bytes, what: str) -> etree._Element:
-    """The root element of ``data``; :class:`FormatError` naming ``what`` when it is not well-formed XML."""
+def parse(data: bytes, what: str, schema: etree.XMLSchema | None = None) -> etree._Element:
+    """The root element of ``data``; :class:`FormatError` naming ``what`` when it is not well-formed XML.
+
+    With ``schema`` the document is validated while it is parsed (one pass); one that does not follow the
+    schema raises :class:`SchemaMismatch`, and the caller reads it again without a schema to learn why.
+    """
     if len(data) > MAX_BYTES:
         raise FormatError(f"{what}: {len(data)} bytes is more than the {MAX_BYTES} allowed", "document")
     if not data.strip():
         raise FormatError(f"{what}: the document is empty", "document")
-    if any(mark in data for mark in _DOCTYPE_MARKS):
+    if (b"<!" in data or b"\x00!" in data or b"!\x00" in data) and any(mark in data for mark in _DOCTYPE_MARKS):
         raise FormatError(f"{what}: a DOCTYPE is not allowed", "document")
     try:
-        root = etree.fromstring(data, parser=_PARSER)
+        root = etree.fromstring(data, parser=_cached(schema))
     except etree.XMLSyntaxError as exc:
+        if schema is not None:
+            raise SchemaMismatch(str(exc.msg)) from None
         raise FormatError(f"{what}: not well-formed XML ({exc.msg})", "document") from None
     except ValueError as exc:  # e.g. a str with an encoding declaration
         raise FormatError(f"{what}: {exc}", "document") from None
@@ -54,6 +74,10 @@ def parse(data: bytes, what: str) -> etree._Element:
     if getattr(tree.docinfo, "doctype", "") or tree.docinfo.internalDTD is not None:
         raise FormatError(f"{what}: a DOCTYPE is not allowed", "document")
     return root
+
+
+class SchemaMismatch(Exception):
+    """The document is not valid against the schema given to :func:`parse` (or not XML at all)."""
 
 
 def local(tag: object) -> str:
