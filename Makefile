@@ -40,6 +40,9 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/cti_ingest.py
+	$(BIN)/python bench/live_fanout.py
+	$(BIN)/python bench/cap_throughput.py
+	$(BIN)/python bench/alert_latency.py
 
 messages: setup
 	cd src/siaga && ../../$(SIAGA) makemessages -l en --no-obsolete && ../../$(SIAGA) makemessages -l en -d djangojs --no-obsolete

@@ -128,7 +128,7 @@ class ReplayState:
 
     def _render(self, feed: str) -> None:
         records = self.records[feed]
-        body: Any = (records[0] if records else {}) if feed == "autogempa" else records
+        body: Any = records[0] if feed == "autogempa" and records else records
         raw = json.dumps({"Infogempa": {"gempa": body}}, ensure_ascii=False).encode()
         xml = bmkg.to_xml(bmkg.parse(raw, feed)) if records else b'<?xml version="1.0"?>\n<Infogempa></Infogempa>\n'
         self.documents[feed] = Document(raw, xml)
