@@ -46,7 +46,7 @@ def feeds(replay: ReplayServer, settings: Any, reference: None) -> Iterator[Feed
     urls = replay.feed_urls()
     settings.BMKG_FEEDS = [urls["autogempa"], urls["gempaterkini"]]
     settings.INATEWS_FEEDS = [urls["inatews"]]
-    settings.USGS_FEEDS = []
+    settings.USGS_FEEDS = [urls["usgs"]]
     settings.CAP_FEEDS = []
     settings.DRILL_FEEDS = []
     settings.POLL_TIMEOUT_SECONDS = 1.0

@@ -166,3 +166,28 @@ def test_two_pollers_at_once_issue_one_alert(feeds: Any) -> None:
     assert errors == []
     assert len(alerts()) == 1
     assert HazardEvent.objects.filter(stale=False).count() == 1
+
+
+def test_usgs_is_a_second_witness_never_a_tsunami_source(feeds: Any) -> None:
+    from datetime import UTC, datetime
+
+    feeds.publish("autogempa", "autogempa_drill_selat_sunda_m7_tsunami.json")
+    feeds.poll("autogempa")
+    [alert] = alerts()
+    bmkg_event = HazardEvent.objects.get(stale=False)
+    millis = int(bmkg_event.origin_time.timestamp() * 1000) + 4000  # USGS's origin a few seconds later
+    feeds.replay.state.publish("usgs", record={
+        "type": "Feature", "id": "us7000drill", "geometry": {"type": "Point", "coordinates": [105.3, -6.9, 15.0]},
+        "properties": {"mag": 7.1, "place": "Sunda Strait, Indonesia", "time": millis, "tsunami": 1}})
+    feeds.poll("summary")
+    event = HazardEvent.objects.get(stale=False)
+    assert event.pk == bmkg_event.pk and len(event.sources) == 2  # the same quake
+    assert event.tsunami_potential  # BMKG said so; USGS's flag neither adds nor removes it
+    # a USGS-only strong quake near Cilegon: a ticker at most, never full screen
+    feeds.replay.state.publish("usgs", record={
+        "type": "Feature", "id": "us7000other", "geometry": {"type": "Point", "coordinates": [106.4, -7.6, 20.0]},
+        "properties": {"mag": 6.6, "place": "south of Java", "time": int(datetime.now(UTC).timestamp() * 1000),
+                       "tsunami": 1}})
+    feeds.poll("summary")
+    latest = Alert.objects.exclude(pk=alert.pk).get()
+    assert latest.display == "ticker"

@@ -149,7 +149,8 @@ def _ingest_one(feed: Feed, reading: Reading, now: datetime, max_age: timedelta,
         log.info("%s: InaTEWS %s is older than the one applied to %s; kept for the record only", feed.name,
                  warning.identifier if warning else "", event.key)
     else:
-        _apply_quake(event, quake)
+        if created or quake.source != "usgs":  # USGS witnesses a quake BMKG has described; it never revises it
+            _apply_quake(event, quake)
         if warning is not None:
             event.warning = warning.as_json()
             event.warning_sent = warning.sent_utc

@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
-from siaga.formats import bmkg, inatews
+from siaga.formats import bmkg, inatews, usgs
 from siaga.formats.quake import WIB
 
 BMKG_FEEDS = ("autogempa", "gempaterkini", "gempadirasakan")
@@ -125,6 +125,8 @@ class ReplayState:
                     self._render(feed)
             name = RECORDED["inatews"] if self.recorded else None
             self.documents["inatews"] = Document(data_file("recorded", name) if name else b"", None)
+            self.records["usgs"] = []
+            self.documents["usgs"] = Document(b'{"type":"FeatureCollection","metadata":{},"features":[]}', None)
 
     def _render(self, feed: str) -> None:
         records = self.records[feed]
@@ -150,6 +152,12 @@ class ReplayState:
                 inatews.parse(raw)  # refuse to serve what our own parser cannot read
                 self.documents["inatews"] = Document(raw, None)
                 return record
+            if feed == "usgs":  # a GeoJSON Feature, newest first as USGS lists them
+                usgs.feature_to_quake(record, 0)
+                self.records["usgs"] = [record, *self.records["usgs"]][:MAX_LIST]
+                body = {"type": "FeatureCollection", "metadata": {}, "features": self.records["usgs"]}
+                self.documents["usgs"] = Document(json.dumps(body).encode(), None)
+                return record
             if feed not in BMKG_FEEDS:
                 raise ValueError(f"unknown feed {feed!r}")
             if shift_to_now:
@@ -174,6 +182,9 @@ class ReplayState:
             if path == "/inatews/warning.json":
                 doc = self.documents["inatews"]
                 return doc.body_json, "application/json", doc.changed_at
+            if path == "/usgs/summary.geojson":
+                doc = self.documents["usgs"]
+                return doc.body_json, "application/geo+json", doc.changed_at
         return None
 
     def take_fault(self, path: str) -> str | None:
@@ -314,6 +325,7 @@ class ReplayServer(ThreadingHTTPServer):
         base = self.url
         urls = {feed: f"{base}/DataMKG/TEWS/{feed}.json" for feed in BMKG_FEEDS}
         urls["inatews"] = f"{base}/inatews/warning.json"
+        urls["usgs"] = f"{base}/usgs/summary.geojson"
         return urls
 
     def start(self) -> threading.Thread:
