@@ -129,7 +129,7 @@ def _event_message(thread: Thread | None, event: HazardEvent, decision: Decision
         areas=capbuild.city_areas(), disaster_code=texts["disaster_code"], references=references,
         parameters=[("BMKG_EVENT", event.key), ("MAGNITUDE", f"{event.magnitude:.1f}"),
                     ("DEPTH_KM", f"{event.depth_km:g}" if event.depth_km is not None else ""),
-                    ("DISTANCE_KM", f"{event.distance_km:.0f}"),
+                    ("DISTANCE_KM", f"{event.distance_km:.0f}"), ("EPICENTRE", f"{event.lat:.2f},{event.lon:.2f}"),
                     ("INATEWS_PHASE", str(event.inatews_phase or "")), ("POLICY", ",".join(decision.reasons))],
         web=f"{settings.PUBLIC_URL}/peringatan/", incidents=event.key, onset=event.origin_time,
     )

@@ -104,13 +104,23 @@ CAP_CONTACT = env.str("CAP_CONTACT", "112")
 PUBLIC_URL = env.str("PUBLIC_URL", "http://127.0.0.1:8112").rstrip("/")  # absolute links in CAP, e-mail, Atom
 ALERT_FULLSCREEN_HOURS = env.int("ALERT_FULLSCREEN_HOURS", 6, minimum=1)
 ALERT_TICKER_MINUTES = env.int("ALERT_TICKER_MINUTES", 60, minimum=5)
-ALERT_CHANNELS = env.list("ALERT_CHANNELS", ["web", "mqtt", "email", "webhook", "tts"])
+ALERT_CHANNELS = env.list("ALERT_CHANNELS", ["web", "mqtt", "email", "webhook", "tts", "ews"])
 MQTT_URL = env.optional("MQTT_URL")  # mqtt://user:pass@host:1883; without it the MQTT channel is off
 MQTT_TOPIC_PREFIX = env.str("MQTT_TOPIC_PREFIX", "siaga112/cilegon/peringatan")
 SMTP_URL = env.optional("SMTP_URL")  # smtp://host:25 or smtps://user:pass@host:465; without it e-mail is off
 EMAIL_FROM = env.str("EMAIL_FROM", "Siaga112 Cilegon <siaga112@cilegon.go.id>")
 ALERT_EMAILS = env.list("ALERT_EMAILS", [])  # besides every active agency's address
 TTS_COMMAND = env.str("TTS_COMMAND", "espeak-ng")  # the WAV of the Indonesian text; empty turns TTS off
+
+# DVB-T2 EWS (siaga.broadcast): the carousel `siaga serve` sends, and its transport stream
+EWS_UDP = env.list("EWS_UDP", [])  # host:port destinations (multicast groups too); empty: serve sends none
+EWS_PID = env.int("EWS_PID", 0x0080, minimum=0x0020)
+EWS_BITRATE = env.int("EWS_BITRATE", 500_000, minimum=50_000)  # bit/s of the carousel's TS
+EWS_REPEAT_MS = env.int("EWS_REPEAT_MS", 250, minimum=50)  # every section again at least this often (<= 500)
+EWS_END_SECONDS = env.int("EWS_END_SECONDS", 600, minimum=30)  # an ended warning stays on air as END this long
+EWS_SERVICE_NAME = env.str("EWS_SERVICE_NAME", "EWS Kota Cilegon")
+if EWS_REPEAT_MS > 500 or EWS_PID > 0x1FFE:
+    raise ImproperlyConfigured("SIAGA_EWS_REPEAT_MS must be at most 500 and SIAGA_EWS_PID at most 8190")
 
 # --------------------------------------------------------------------------------------------------------
 # Layer 3: computed
@@ -222,6 +232,7 @@ INSTALLED_APPS = [
     "siaga.reports",
     "siaga.hazards",
     "siaga.alerts",
+    "siaga.broadcast",
     "siaga.console",
 ]
 

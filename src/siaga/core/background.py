@@ -1,4 +1,5 @@
-"""The background work of a Siaga112 process: webhook deliveries, alert dissemination, hazard polling.
+"""The background work of a Siaga112 process: webhook deliveries, alert dissemination, hazard polling, and
+the DVB-T2 EWS carousel when SIAGA_EWS_UDP names where to send it.
 
 `siaga serve` runs it beside the web server (unless --no-workers); `siaga worker` runs it alone.
 """
@@ -27,6 +28,13 @@ def start(*, polling: bool | None = None) -> list[threading.Thread]:
         pollers = start_all()
         log.info("polling %d hazard feeds every %g s", len(pollers), settings.POLL_INTERVAL_SECONDS)
         threads.extend(pollers)
+    if settings.EWS_UDP:
+        from siaga.broadcast.service import CarouselService
+
+        carousel = CarouselService(settings.EWS_UDP)
+        carousel.start()
+        log.info("EWS carousel to %s", ", ".join(settings.EWS_UDP))
+        threads.append(carousel)
     return threads
 
 

@@ -91,7 +91,7 @@ def poll_once(feed: Feed, client: httpx.Client, now: datetime | None = None) -> 
     try:
         response = client.get(feed.url, headers=headers)
         status = response.status_code
-        if status == 304:
+        if status in (204, 304):  # nothing new / nothing in force (an InaTEWS endpoint with no warning)
             _healthy(feed, moment, started, status, not_modified=True)
             return PollOutcome(status, changed=False)
         if status != 200:

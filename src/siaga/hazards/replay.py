@@ -244,6 +244,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b'{"error": "not found"}')
             return
         body, kind, changed = found
+        if not body:  # InaTEWS with no warning in force: nothing to report
+            self._send(204, b"", kind)
+            return
         if fault == "truncate":
             self._send(200, body[: max(1, len(body) // 2)], kind)
             return

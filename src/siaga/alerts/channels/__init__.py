@@ -52,7 +52,7 @@ def get(name: str) -> Channel | None:
 def active() -> list[Channel]:
     """The registered channels that are switched on (SIAGA_ALERT_CHANNELS) and configured."""
     wanted = set(settings.ALERT_CHANNELS)
-    return [c for name, c in sorted(_registry.items()) if (name in wanted or name not in _BUILT_IN) and c.enabled()]
+    return [c for name, c in sorted(_registry.items()) if name in wanted and c.enabled()]
 
 
 _BUILT_IN = ("web", "mqtt", "email", "webhook", "tts")

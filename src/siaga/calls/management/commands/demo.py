@@ -1,6 +1,13 @@
-"""siaga demo calls --minutes N: a realistic stream of 112 calls through the real CTI endpoint."""
+"""siaga demo calls --minutes N: a realistic stream of 112 calls through the real CTI endpoint.
+siaga demo tsunami: the worst-case drill from the BMKG feed to set-top boxes (siaga.broadcast.drill)."""
 
 import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -30,8 +37,58 @@ class Command(BaseCommand):
         calls.add_argument("--rate", type=float, default=20.0, help="average calls per hour")
         calls.add_argument("--seed", type=int, default=None, help="random seed for a repeatable run")
         calls.add_argument("--credentials", default=None, help="demo credentials file (default var/demo/...)")
+        tsunami = sub.add_parser("tsunami", help="the tsunami drill: BMKG replay -> platform -> EWS carousel -> STBs")
+        tsunami.add_argument("--udp", default="239.255.112.1:5004", help="where the carousel sends (multicast ok)")
+        tsunami.add_argument("--interval", type=float, default=1.0, help="poll interval in seconds")
+        tsunami.add_argument("--http-port", type=int, default=8121,
+                             help="the first emulator's screen port (the others follow; 0: any free port)")
+        tsunami.add_argument("--pause", type=float, default=5.0, help="seconds before the first quake")
+        tsunami.add_argument("--keep", action="store_true", help="keep the emulators running at the end")
+        tsunami.add_argument("--here", action="store_true",
+                             help="use the configured database (default: a new SQLite database of its own)")
+
+    def _tsunami_apart(self, options: dict[str, Any]) -> None:
+        """The drill in a database of its own (created, migrated, loaded with Cilegon), so that it starts
+        from nothing on air and leaves the real one untouched."""
+        folder = Path(tempfile.mkdtemp(prefix="siaga-drill-"))
+        env = dict(os.environ, SIAGA_DATABASE_URL=f"sqlite:///{folder}/drill.sqlite3", SIAGA_VAR_DIR=str(folder),
+                   SIAGA_HAZARD_POLLING="0")
+        env.pop("SIAGA_REDIS_URL", None)
+        self.stdout.write(f"database of the drill: {folder}/drill.sqlite3 (migrate, load-reference) ...")
+        self.stdout.flush()
+        for step in (["migrate", "--noinput"], ["load-reference"]):
+            done = subprocess.run([sys.executable, "-m", "siaga.cli", *step], env=env, capture_output=True,  # noqa: S603
+                                  text=True, check=False)
+            if done.returncode:
+                raise CommandError(f"the drill database could not be prepared ({' '.join(step)}): "
+                                   f"{done.stderr.strip()[-500:]}")
+        args = ["demo", "tsunami", "--here", "--udp", options["udp"], "--interval", str(options["interval"]),
+                "--http-port", str(options["http_port"]), "--pause", str(options["pause"])]
+        if options["keep"]:
+            args.append("--keep")
+        try:
+            code = subprocess.run([sys.executable, "-m", "siaga.cli", *args], env=env, check=False).returncode  # noqa: S603
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        if code:
+            raise CommandError("the drill did not go as it should (see above)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["verb"] == "tsunami" and not options["here"]:
+            self._tsunami_apart(options)
+            return
+        if options["verb"] == "tsunami":
+            from siaga.broadcast import drill
+
+            try:
+                ok = drill.run(lambda line: (self.stdout.write(line), self.stdout.flush()), udp=options["udp"],
+                               interval=options["interval"], http_port=options["http_port"],
+                               pause=options["pause"], keep=options["keep"])
+            except (RuntimeError, OSError) as exc:
+                raise CommandError(f"the drill cannot start: {exc}") from None
+            if not ok:
+                raise CommandError("the drill did not go as it should (see above)")
+            return
         if options["verb"] == "roster":
             from siaga.shifts.demo import demo_roster
 

@@ -1,0 +1,134 @@
+"""The carousel on the wire: a constant-bitrate MPEG-TS over UDP carrying the EWS sections of what is on air.
+
+:class:`CarouselService` is a thread (``siaga serve`` starts one when ``SIAGA_EWS_UDP`` is set; ``siaga ews
+broadcast`` runs one in the foreground). It sends 7 packets per datagram (1,316 bytes, as IPTV does), paced
+to the bitrate; it rereads what is on air when the ``ews.changed`` event arrives and at least every second
+(for expiries, and for changes made by another process). Destinations may be multicast groups.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from siaga.ews import sections, ts
+
+log = logging.getLogger("siaga.broadcast")
+PACKETS_PER_DATAGRAM = 7
+RELOAD_SECONDS = 1.0
+
+
+def parse_destination(text: str) -> tuple[str, int]:
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"a UDP destination is HOST:PORT, not {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def is_multicast(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_multicast
+    except ValueError:
+        return False
+
+
+def make_carousel() -> ts.Carousel:
+    service = ts.Service(ews_pid=settings.EWS_PID, name=settings.EWS_SERVICE_NAME)
+    return ts.Carousel(service, bitrate=settings.EWS_BITRATE, repeat_ms=settings.EWS_REPEAT_MS)
+
+
+class CarouselService(threading.Thread):
+    def __init__(self, destinations: list[str], *, on_version: Any = None) -> None:
+        super().__init__(name="ews-carousel", daemon=True)
+        self.destinations = [parse_destination(d) for d in destinations]
+        self.carousel = make_carousel()
+        self.stopping = threading.Event()
+        self._changed = threading.Event()
+        self.version: int | None = None
+        self.on_air: list[sections.Message] = []
+        self.datagrams = 0
+        self.on_version = on_version
+        self.ready = threading.Event()
+
+    def _socket(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if any(is_multicast(host) for host, _ in self.destinations):
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+        return sock
+
+    def reload(self) -> None:
+        from siaga.broadcast.onair import snapshot
+
+        close_old_connections()
+        try:
+            version, messages = snapshot()
+        except Exception:  # the database is away: keep sending what is on air
+            log.exception("EWS carousel: cannot read what is on air; the last sections stay on air")
+            return
+        finally:
+            close_old_connections()
+        if version != self.version or messages != self.on_air:
+            try:
+                encoded = sections.encode(messages, version)
+            except sections.EncodeError:
+                log.exception("EWS carousel: version %d cannot be encoded; the last sections stay on air", version)
+                return
+            self.carousel.set_sections(encoded)
+            if version != self.version:
+                log.info("EWS carousel: version %d, %d warning(s) on air", version, len(messages))
+            self.version, self.on_air = version, messages
+            if self.on_version is not None:
+                self.on_version(version, messages)
+
+    def _listen(self) -> Any:
+        from siaga.core.events import get_bus
+
+        return get_bus().add_listener(lambda event: self._changed.set(), ["ews.changed"])
+
+    def run(self) -> None:
+        remove = self._listen()
+        sock = self._socket()
+        try:
+            self.reload()
+            self.ready.set()
+            period = ts.PACKET * 8 * PACKETS_PER_DATAGRAM / self.carousel.bitrate
+            start = time.monotonic()
+            sent = 0
+            next_reload = start + RELOAD_SECONDS
+            while not self.stopping.is_set():
+                now = time.monotonic()
+                if self._changed.is_set() or now >= next_reload:
+                    self._changed.clear()
+                    self.reload()
+                    next_reload = time.monotonic() + RELOAD_SECONDS
+                due = start + sent * period
+                if due > now:
+                    self._changed.wait(min(due - now, 0.05))
+                    continue
+                if now - due > 1.0:  # stalled (a slow database, a suspended machine): keep the rate from now
+                    start, sent = now, 0
+                datagram = b"".join(self.carousel.next_packets(PACKETS_PER_DATAGRAM))
+                for destination in self.destinations:
+                    try:
+                        sock.sendto(datagram, destination)
+                    except OSError as exc:
+                        log.warning("EWS carousel: cannot send to %s:%d: %s", *destination, exc)
+                sent += 1
+                self.datagrams += 1
+        finally:
+            remove()
+            sock.close()
+            close_old_connections()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._changed.set()

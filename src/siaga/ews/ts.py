@@ -1,0 +1,244 @@
+"""MPEG-TS for the EWS carousel: PSI tables (PAT, PMT, SDT), packetising sections, a constant-bitrate mux.
+
+One programme (service) whose PMT lists the EWS PID as stream_type 0x05 (private sections) with the
+private_data_specifier 0x00002168, and optionally the elementary streams of a video TS into whose null
+packets the carousel is inserted (:func:`insert_into`). The SDT carries original_network_id 0x2168.
+Every packet is 188 bytes; continuity counters run per PID; the output has a constant bitrate: what is not
+due is a null packet.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from siaga.ews import layout
+from siaga.ews.crc import crc32_mpeg2
+
+PACKET = 188
+SYNC = 0x47
+NULL_PID = 0x1FFF
+PAT_PID = 0x0000
+SDT_PID = 0x0011
+PAT_TABLE, PMT_TABLE, SDT_TABLE = 0x00, 0x02, 0x42
+STREAM_TYPE_PRIVATE_SECTIONS = 0x05
+TAG_PRIVATE_DATA_SPECIFIER = 0x5F
+TAG_SERVICE = 0x48
+
+NULL_PACKET = bytes([SYNC, 0x1F, 0xFF, 0x10]) + b"\xff" * 184
+
+
+def psi_section(table_id: int, extension: int, version: int, body: bytes, *, dvb: bool = False) -> bytes:
+    """A long-form PSI section. ``dvb``: the DVB SI tables (SDT) set the reserved_future_use bit the MPEG tables
+    (PAT, PMT) keep at 0."""
+    length = 5 + len(body) + 4
+    if length > 1021:
+        raise ValueError(f"PSI table 0x{table_id:02X} too long ({length} bytes)")
+    first = 0xF0 if dvb else 0xB0
+    head = struct.pack(">BBBHBBB", table_id, first | (length >> 8), length & 0xFF, extension,
+                       0xC1 | ((version & 0x1F) << 1), 0, 0)
+    data = head + body
+    return data + struct.pack(">I", crc32_mpeg2(data))
+
+
+def _descriptor(tag: int, payload: bytes) -> bytes:
+    return bytes([tag, len(payload)]) + payload
+
+
+def private_data_specifier() -> bytes:
+    return _descriptor(TAG_PRIVATE_DATA_SPECIFIER, struct.pack(">I", layout.PRIVATE_DATA_SPECIFIER))
+
+
+@dataclass(frozen=True)
+class Stream:
+    stream_type: int
+    pid: int
+    descriptors: bytes = b""
+
+
+@dataclass
+class Service:
+    transport_stream_id: int = 1
+    service_id: int = 1
+    pmt_pid: int = 0x0100
+    ews_pid: int = layout.DEFAULT_PID
+    pcr_pid: int = NULL_PID
+    provider: str = "Siaga112"
+    name: str = "EWS Siaga112"
+    other_streams: list[Stream] = field(default_factory=list)
+
+    def pat(self, version: int = 0) -> bytes:
+        body = struct.pack(">HH", self.service_id, 0xE000 | self.pmt_pid)
+        return psi_section(PAT_TABLE, self.transport_stream_id, version, body)
+
+    def pmt(self, version: int = 0) -> bytes:
+        program_info = private_data_specifier()
+        body = struct.pack(">HH", 0xE000 | self.pcr_pid, 0xF000 | len(program_info)) + program_info
+        ews = Stream(STREAM_TYPE_PRIVATE_SECTIONS, self.ews_pid, private_data_specifier())
+        for stream in [*self.other_streams, ews]:
+            body += struct.pack(">BHH", stream.stream_type, 0xE000 | stream.pid, 0xF000 | len(stream.descriptors))
+            body += stream.descriptors
+        return psi_section(PMT_TABLE, self.service_id, version, body)
+
+    def sdt(self, version: int = 0) -> bytes:
+        provider, name = self.provider.encode("latin-1", "replace"), self.name.encode("latin-1", "replace")
+        service = _descriptor(TAG_SERVICE, bytes([0x01, len(provider)]) + provider + bytes([len(name)]) + name)
+        descriptors = private_data_specifier() + service
+        body = struct.pack(">HB", layout.ORIGINAL_NETWORK_ID, 0xFF)
+        body += struct.pack(">HBH", self.service_id, 0xFC, (4 << 13) | len(descriptors)) + descriptors
+        return psi_section(SDT_TABLE, self.transport_stream_id, version, body, dvb=True)
+
+
+class Packetiser:
+    """Sections -> 188-byte packets, continuity counter per PID. Each section starts a packet (pointer 0);
+    the rest of its last packet is 0xFF stuffing."""
+
+    def __init__(self) -> None:
+        self.counters: dict[int, int] = {}
+
+    def _header(self, pid: int, start: bool) -> bytes:
+        cc = self.counters.get(pid, -1) + 1 & 0x0F
+        self.counters[pid] = cc
+        return struct.pack(">BHB", SYNC, (0x4000 if start else 0) | pid, 0x10 | cc)
+
+    def packets(self, pid: int, section_bytes: bytes) -> list[bytes]:
+        out = []
+        payload = b"\x00" + section_bytes
+        for at in range(0, len(payload), 184):
+            chunk = payload[at:at + 184]
+            out.append(self._header(pid, at == 0) + chunk + b"\xff" * (184 - len(chunk)))
+        return out
+
+
+class Carousel:
+    """A constant-bitrate TS with PSI and the EWS sections, repeated on schedule.
+
+    ``next_packets(n)`` gives the next n packets; packet i leaves at i * 188 * 8 / bitrate seconds. PAT and
+    PMT go every ``psi_ms``, the SDT every ``sdt_ms``, the EWS sections every ``repeat_ms`` (all of them, back
+    to back); the rest is null packets. :meth:`set_sections` replaces what is on air from the next repetition
+    on (the repetition in progress finishes first, so a receiver never sees a mix of two versions).
+    """
+
+    def __init__(self, service: Service | None = None, *, bitrate: int = 500_000, repeat_ms: int = 250,
+                 psi_ms: int = 100, sdt_ms: int = 1000) -> None:
+        self.service = service or Service()
+        self.bitrate = bitrate
+        self.packetiser = Packetiser()
+        self.index = 0
+        self._sections: list[bytes] = []
+        self._queue: list[bytes] = []
+        self._due = {"psi": 0.0, "sdt": 0.0, "ews": 0.0}
+        self._every = {"psi": psi_ms / 1000, "sdt": sdt_ms / 1000, "ews": repeat_ms / 1000}
+        if bitrate < 50_000:
+            raise ValueError("the carousel needs at least 50 kbit/s")
+
+    @property
+    def packet_seconds(self) -> float:
+        return PACKET * 8 / self.bitrate
+
+    def set_sections(self, sections: Sequence[bytes]) -> None:
+        self._sections = list(sections)
+        self._due["ews"] = min(self._due["ews"], self.index * self.packet_seconds)  # on air at once
+
+    def _refill(self, now: float) -> None:
+        service = self.service
+        if now >= self._due["psi"]:
+            self._queue += self.packetiser.packets(PAT_PID, service.pat())
+            self._queue += self.packetiser.packets(service.pmt_pid, service.pmt())
+            self._due["psi"] = now + self._every["psi"]
+        if now >= self._due["sdt"]:
+            self._queue += self.packetiser.packets(SDT_PID, service.sdt())
+            self._due["sdt"] = now + self._every["sdt"]
+        if now >= self._due["ews"]:
+            for sec in self._sections:
+                self._queue += self.packetiser.packets(service.ews_pid, sec)
+            self._due["ews"] = now + self._every["ews"]
+
+    def next_packet(self, filler: bytes | None = None) -> bytes:
+        """The next packet: something due, else ``filler`` (a packet of another stream) or a null packet."""
+        if not self._queue:
+            self._refill(self.index * self.packet_seconds)
+        self.index += 1
+        if self._queue:
+            return self._queue.pop(0)
+        return filler if filler is not None else NULL_PACKET
+
+    def next_packets(self, count: int) -> list[bytes]:
+        return [self.next_packet() for _ in range(count)]
+
+    def seconds(self, seconds: float) -> bytes:
+        return b"".join(self.next_packets(max(1, round(seconds / self.packet_seconds))))
+
+
+# --- reading PSI (for the receiver and for insertion into a video TS) -----------------------------------
+
+def parse_pat(section: bytes) -> dict[int, int]:
+    """{program_number: PMT PID}"""
+    body = section[8:-4]
+    return {int.from_bytes(body[i:i + 2], "big"): int.from_bytes(body[i + 2:i + 4], "big") & 0x1FFF
+            for i in range(0, len(body) - 3, 4)}
+
+
+def parse_pmt(section: bytes) -> tuple[int, list[Stream]]:
+    """(PCR PID, streams) of a PMT section."""
+    body = section[8:-4]
+    pcr = int.from_bytes(body[0:2], "big") & 0x1FFF
+    at = 4 + (int.from_bytes(body[2:4], "big") & 0x0FFF)
+    streams = []
+    while at + 5 <= len(body):
+        info = int.from_bytes(body[at + 3:at + 5], "big") & 0x0FFF
+        streams.append(Stream(body[at], int.from_bytes(body[at + 1:at + 3], "big") & 0x1FFF,
+                              bytes(body[at + 5:at + 5 + info])))
+        at += 5 + info
+    return pcr, streams
+
+
+def ews_pid_of(streams: Iterable[Stream]) -> int | None:
+    """The PID of the private-section stream marked with the Indonesian private_data_specifier."""
+    marker = private_data_specifier()
+    for stream in streams:
+        if stream.stream_type == STREAM_TYPE_PRIVATE_SECTIONS and marker in stream.descriptors:
+            return stream.pid
+    return None
+
+
+def split_packets(data: bytes) -> Iterator[bytes]:
+    for at in range(0, len(data) - PACKET + 1, PACKET):
+        yield data[at:at + PACKET]
+
+
+def pid_of(packet: bytes) -> int:
+    return ((packet[1] & 0x1F) << 8) | packet[2]
+
+
+def insert_into(video: bytes, carousel: Carousel, *, loops: int = 1) -> bytes:
+    """Our carousel inside a constant-bitrate video TS, as an EWS inserter does: the video's own PSI and
+    null packets are replaced by the carousel's packets (our PAT / PMT list the video's streams too).
+    The video must be CBR with room to spare (ffmpeg ``-muxrate``), and the carousel's bitrate the video's,
+    so that its schedule keeps time; ``loops`` plays the video several times."""
+    from siaga.ews.demux import Demux
+
+    demux = Demux()
+    pmt_pid = None
+    for pid, section in demux.feed(video):
+        if pid == PAT_PID and section[0] == PAT_TABLE:
+            pmt_pid = next(iter(parse_pat(section).values()), None)
+        elif pmt_pid is not None and pid == pmt_pid and section[0] == PMT_TABLE:
+            pcr, streams = parse_pmt(section)
+            carousel.service.pcr_pid = pcr
+            carousel.service.other_streams = [s for s in streams if s.pid != carousel.service.ews_pid]
+            break
+    else:
+        raise ValueError("the video TS has no PAT and PMT")
+    drop = {PAT_PID, SDT_PID, 0x0010, 0x0012, pmt_pid}
+    out = []
+    for _ in range(loops):
+        for packet in split_packets(video):
+            pid = pid_of(packet)
+            if pid == NULL_PID or pid in drop:
+                out.append(carousel.next_packet())
+            else:
+                carousel.index += 1
+                out.append(packet)
+    return b"".join(out)
