@@ -237,7 +237,7 @@ def test_a_crashing_channel_does_not_stop_the_others(actors: Any, settings: Any)
 
     channels.register(Broken())
     try:
-        settings.ALERT_CHANNELS = ["web"]
+        settings.ALERT_CHANNELS = ["web", "broken"]
         alert = issue(actors)
         send_all(1)
         rows = {r.channel: r for r in Delivery.objects.filter(alert=alert)}

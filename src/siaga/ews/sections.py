@@ -311,6 +311,18 @@ class CarouselReader:
         self._raw.clear()
         self._complete.clear()
 
+    def _store(self, sec: Section, parsed: dict[str, object], data: bytes) -> None:
+        lasts = self._last.setdefault(sec.version, {})
+        parts = self._parts.setdefault(sec.version, {})
+        raw = self._raw.setdefault(sec.version, {})
+        if lasts.get(sec.extension, sec.last) != sec.last:  # the sub-table changed size: start it again
+            parts.pop(sec.extension, None)
+            for old in [k for k in raw if k[0] == sec.extension]:
+                del raw[old]
+        lasts[sec.extension] = sec.last
+        parts.setdefault(sec.extension, {})[sec.number] = parsed
+        raw[(sec.extension, sec.number)] = bytes(data)
+
     def feed(self, data: bytes) -> Snapshot | None:
         try:
             sec = parse_section(data)
@@ -323,17 +335,16 @@ class CarouselReader:
         if done is not None:
             if done.get(key) == data:
                 return None  # a repeat of what is already known
-            del self._complete[version]  # the same version with other content: read it afresh
-        lasts = self._last.setdefault(version, {})
-        parts = self._parts.setdefault(version, {})
-        raw = self._raw.setdefault(version, {})
-        if lasts.get(sec.extension, sec.last) != sec.last:  # the sub-table changed size: start it again
-            parts.pop(sec.extension, None)
-            for old in [k for k in raw if k[0] == sec.extension]:
-                del raw[old]
-        lasts[sec.extension] = sec.last
-        parts.setdefault(sec.extension, {})[sec.number] = parsed
-        raw[key] = bytes(data)
+            # the same version with other content (a head-end restarted without its state): read it again,
+            # starting from the sections already known
+            del self._complete[version]
+            for other_key, other in done.items():
+                if other_key != key:
+                    known = parse_section(other)
+                    self._store(known, _PARSERS[known.extension](known.body), other)
+        self._store(sec, parsed, data)
+        lasts, parts = self._last[version], self._parts[version]
+        raw = self._raw[version]
         for store in (self._parts, self._last, self._raw):
             while len(store) > self.KEEP_VERSIONS:
                 store.pop(next(iter(store)))

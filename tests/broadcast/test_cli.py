@@ -1,0 +1,139 @@
+"""`siaga ews encode|from-cap|decode` and `siaga stb`'s HTTP API, as a user runs them."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from django.core.management import CommandError, call_command
+
+from siaga.broadcast.stb import SetTopBox, StbHttpServer
+from siaga.ews import ts
+from siaga.ews.sections import Location, Message, encode
+
+SHARED_CAP = Path(__file__).resolve().parents[3] / "shared" / "data" / "cap"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "siaga.cli", *args], capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+def test_encode_then_decode(tmp_path: Path) -> None:
+    out = tmp_path / "awas.ts"
+    done = run("ews", "encode", "--level", "AWAS", "--disaster", "02", "--postcodes", "42431,42435",
+               "--message", "AWAS TSUNAMI: segera evakuasi", "--position", "6.85 LS 105.22 BT",
+               "--date", "28-11-2026 17:05 WIB", "--seconds", "1.5", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_size % 188 == 0
+    decoded = run("ews", "decode", str(out))
+    assert decoded.returncode == 0, decoded.stderr
+    [item] = [json.loads(line) for line in decoded.stdout.splitlines()]
+    assert (item["level"], item["disaster_code"], item["postcodes"], item["authority"], item["version"]) == \
+        ("AWAS", "02", ["42431", "42435"], "BMKG", 0)
+    assert item["message"] == "AWAS TSUNAMI: segera evakuasi" and item["position"] == "6.85 LS 105.22 BT"
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--disaster", "99"], "not a known disaster code"),
+    (["--disaster", "zz"], "hex code"),
+    (["--postcodes", "4243"], "five digits"),
+    (["--message", "x" * 4100], "message is"),
+])
+def test_encode_refuses_with_a_clear_message(tmp_path: Path, args: list[str], words: str) -> None:
+    base = {"--level": "AWAS", "--disaster": "02", "--postcodes": "42431", "--message": "x"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    flat = [x for pair in base.items() for x in pair]
+    with pytest.raises(CommandError, match=words):
+        call_command("ews", "encode", *flat, "--out", str(tmp_path / "x.ts"))
+    assert not (tmp_path / "x.ts").exists()
+
+
+@pytest.mark.django_db
+def test_from_cap_of_a_real_alert_and_a_cap_without_postcodes(tmp_path: Path, reference: None) -> None:
+    from siaga.alerts.actions import preview
+    from siaga.formats import feeds
+    from siaga.hazards.replay import scenario
+
+    readings = feeds.read(scenario("autogempa_drill_selat_sunda_m7_tsunami.json"), "autogempa")
+    xml = preview(readings[0], exercise=True)
+    assert xml is not None
+    (tmp_path / "alert.xml").write_bytes(xml)
+    call_command("ews", "from-cap", str(tmp_path / "alert.xml"), "--out", str(tmp_path / "a.ts"), "--seconds", "1")
+    from siaga.broadcast.management.commands.ews import decode
+
+    [item] = decode((tmp_path / "a.ts").read_bytes())
+    assert item["level"] == "AWAS" and item["disaster_code"] == "02" and "42431" in item["postcodes"]
+    assert item["message"].startswith("[LATIHAN] AWAS TSUNAMI") and item["characteristic"].startswith("LATIHAN")
+    assert item["position"] == "6.85 LS 105.22 BT"
+    others = sorted(SHARED_CAP.glob("*.xml"))
+    if others:
+        with pytest.raises(CommandError, match=r"POSTCODE|info"):
+            call_command("ews", "from-cap", str(others[0]), "--out", str(tmp_path / "b.ts"))
+
+
+def test_decode_refuses_what_is_not_a_transport_stream(tmp_path: Path) -> None:
+    (tmp_path / "x.ts").write_bytes(b"<html>not a stream</html>" * 20)
+    with pytest.raises(CommandError, match="not an MPEG transport stream"):
+        call_command("ews", "decode", str(tmp_path / "x.ts"))
+
+
+@pytest.fixture
+def screen() -> Any:
+    box = SetTopBox("42431")
+    server = StbHttpServer(box)
+    server.start()
+    yield box, server
+    server.shutdown()
+
+
+def test_stb_http_api(screen: Any) -> None:
+    box, server = screen
+    page = httpx.get(server.url + "/")
+    assert page.status_code == 200 and "Emulator Set-Top Box" in page.text
+    assert httpx.get(server.url + "/state").json()["overlay"] == "none"
+    message = Message(package_id=1, level="AWAS", disaster_code=2, locations=(Location("42431"),),
+                      text="AWAS TSUNAMI")
+    for section in encode([message], 1):
+        box._section(section)
+    state = httpx.get(server.url + "/state").json()
+    assert (state["overlay"], state["level"], state["sound"], state["alert_id"]) == ("fullscreen", "AWAS", "playing", 1)
+    sound = httpx.get(server.url + "/sound.wav", timeout=60)
+    assert sound.status_code == 200 and sound.content[:4] == b"RIFF" and len(sound.content) > 16_000 * 2 * 5
+    answer = httpx.post(server.url + "/key", json={"key": "POWER"}).json()
+    assert answer["accepted"] is False and answer["state"]["overlay"] == "fullscreen"
+    # a plain form from another site cannot press keys
+    assert httpx.post(server.url + "/key", data={"key": "POWER"}).status_code == 415
+    assert httpx.post(server.url + "/key", json={"key": "HOME"}).status_code == 400
+    assert httpx.post(server.url + "/mains", json={"plugged": "no"}).status_code == 400
+    state = httpx.post(server.url + "/mains", json={"plugged": False}).json()["state"]
+    assert (state["power"], state["overlay"], state["plugged"]) == ("off", "none", False)
+    assert httpx.get(server.url + "/sound.wav").status_code == 404
+
+
+def test_stb_command_prints_state_changes(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "siaga.cli", "stb", "--udp", f"127.0.0.1:{port}",
+                                "--postcode", "42431", "--terminal"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert "tuned to" in process.stdout.readline()  # type: ignore[union-attr]
+        carousel = ts.Carousel()
+        carousel.set_sections(encode([Message(package_id=2, level="WASPADA", disaster_code=1,
+                                              locations=(Location("42431"),), text="Gempa dirasakan")], 1))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            for _ in range(40):
+                sender.sendto(b"".join(carousel.next_packets(7)), ("127.0.0.1", port))
+                time.sleep(0.005)
+        line = process.stdout.readline()  # type: ignore[union-attr]
+        assert "ticker" in line and "WASPADA" in line and "Gempa dirasakan" in line
+    finally:
+        process.terminate()
+        process.wait(10)
