@@ -43,6 +43,7 @@ bench: setup
 	$(BIN)/python bench/live_fanout.py
 	$(BIN)/python bench/cap_throughput.py
 	$(BIN)/python bench/alert_latency.py
+	$(BIN)/python bench/warning_latency.py
 
 messages: setup
 	cd src/siaga && ../../$(SIAGA) makemessages -l en --no-obsolete && ../../$(SIAGA) makemessages -l en -d djangojs --no-obsolete
