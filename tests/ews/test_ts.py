@@ -144,3 +144,24 @@ def test_fuzz_demux_corrupted_and_truncated_streams(flips: list, cut: int, chunk
             snapshot = reader.feed(section) if pid == 0x80 else None
             if snapshot is not None:
                 assert snapshot.messages in ([LONG], [])
+
+
+def test_inserted_into_a_video_ts_a_player_sees_the_programme_and_the_warning(tmp_path: Path) -> None:
+    """ffmpeg makes a CBR test-pattern TS; the carousel replaces its null packets and PSI, as an EWS inserter
+    does; ffprobe sees the video and the EWS PID in one programme, and our decoder the warning."""
+    video = tmp_path / "video.ts"
+    subprocess.run([tool("ffmpeg"), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "3",
+                    "-c:v", "mpeg2video", "-b:v", "300k", "-muxrate", "1000000", "-f", "mpegts", str(video)],
+                   check=True, capture_output=True)
+    carousel = ts.Carousel(bitrate=1_000_000)
+    carousel.set_sections(encode([LONG], 4))
+    mixed = tmp_path / "mixed.ts"
+    mixed.write_bytes(ts.insert_into(video.read_bytes(), carousel))
+    done = subprocess.run([tool("ffprobe"), "-v", "error", "-show_programs", "-of", "json", str(mixed)],
+                          capture_output=True, text=True, check=True)
+    [programme] = json.loads(done.stdout)["programs"]
+    kinds = {s["id"]: s.get("codec_name", s.get("codec_tag")) for s in programme["streams"]}
+    assert kinds.get("0x80") == "0x0005" and "mpeg2video" in kinds.values()
+    reader = CarouselReader()
+    found = [s for pid, sec in sections(mixed.read_bytes()) if pid == 0x80 and (s := reader.feed(sec))]
+    assert found and found[0].messages == [LONG]

@@ -223,10 +223,13 @@ def insert_into(video: bytes, carousel: Carousel, *, loops: int = 1) -> bytes:
     pmt_pid = None
     for pid, section in demux.feed(video):
         if pid == PAT_PID and section[0] == PAT_TABLE:
-            pmt_pid = next(iter(parse_pat(section).values()), None)
+            programmes = parse_pat(section)
+            if programmes:
+                carousel.service.service_id, pmt_pid = next(iter(programmes.items()))
+                carousel.service.transport_stream_id = int.from_bytes(section[3:5], "big")
         elif pmt_pid is not None and pid == pmt_pid and section[0] == PMT_TABLE:
             pcr, streams = parse_pmt(section)
-            carousel.service.pcr_pid = pcr
+            carousel.service.pmt_pid, carousel.service.pcr_pid = pmt_pid, pcr  # ours replaces theirs
             carousel.service.other_streams = [s for s in streams if s.pid != carousel.service.ews_pid]
             break
     else:
