@@ -16,6 +16,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def issue(actors: Any, **overrides: Any) -> Any:
     """A manual alert: written by the operator, approved by the supervisor."""
     from siaga.alerts import actions

@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from siaga.broadcast.stb import SetTopBox, StbHttpServer
 from siaga.ews import ts
 from siaga.ews.sections import Location, Message, encode
+from tests.alerts.conftest import udp_port
 
 SHARED_CAP = Path(__file__).resolve().parents[3] / "shared" / "data" / "cap"
 
@@ -118,9 +119,7 @@ def test_stb_http_api(screen: Any) -> None:
 
 
 def test_stb_command_prints_state_changes(tmp_path: Path) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = udp_port()
     process = subprocess.Popen([sys.executable, "-m", "siaga.cli", "stb", "--udp", f"127.0.0.1:{port}",
                                 "--postcode", "42431", "--terminal"], stdout=subprocess.PIPE, text=True)
     try:

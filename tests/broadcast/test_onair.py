@@ -17,7 +17,7 @@ from siaga.broadcast.service import CarouselService
 from siaga.broadcast.stb import SetTopBox
 from siaga.ews.demux import Demux
 from siaga.ews.sections import CarouselReader
-from tests.alerts.conftest import issue
+from tests.alerts.conftest import issue, udp_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,12 +90,6 @@ def test_a_late_retry_of_an_older_message_does_not_undo_a_newer_one(actors: Any,
     result = onair.put_on_air(alert)  # the alert's delivery retried after the cancel went out
     assert result["skipped"].startswith("a later message")
     assert [m.level for m in onair.snapshot()[1]] == ["END"]
-
-
-def udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_the_carousel_over_udp_reaches_a_set_top_box(actors: Any, ews_only: Any) -> None:

@@ -13,6 +13,7 @@ import pytest
 from siaga.broadcast.stb import SetTopBox, StbHttpServer
 from siaga.ews import ts
 from siaga.ews.sections import Location, Message, encode
+from tests.alerts.conftest import udp_port
 from tests.browser.conftest import screenshot
 
 AREA = (Location("42431", "Pulomerak"),)
@@ -44,9 +45,7 @@ class Transmitter(threading.Thread):
 
 @pytest.fixture
 def tv(browser: Any) -> Iterator[tuple[Any, SetTopBox, Transmitter]]:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = udp_port()
     box = SetTopBox("42431", udp=f"127.0.0.1:{port}", name="Pulomerak")
     box.start()
     server = StbHttpServer(box)

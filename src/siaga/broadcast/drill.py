@@ -104,9 +104,6 @@ class Drill:
             time.sleep(0.05)
         return predicate(self.states())
 
-    def inside(self) -> list[SetTopBox]:
-        return [box for spec, box, _ in self.boxes if not spec.postcode.startswith("421")]
-
     def table(self) -> str:
         lines = [f"  {'kode pos':8} {'lokasi':30} {'profil':11} {'daya':4} {'tampilan':10} {'level':7} "
                  f"{'suara':6} teks"]

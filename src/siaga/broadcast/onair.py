@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from siaga.alerts.models import Alert
 from siaga.broadcast.models import CarouselState, OnAir
-from siaga.ews import fromcap, layout
+from siaga.ews import fromcap
 from siaga.ews.sections import Location, Message
 from siaga.formats import cap
 
@@ -141,9 +141,3 @@ def _announce(version: int) -> None:
     from siaga.core.events import publish_on_commit
 
     publish_on_commit("ews.changed", {"version": version})
-
-
-def describe(message: Message) -> dict[str, Any]:
-    data = message.as_json()
-    data["level_code"] = layout.LEVELS.get(message.level, layout.END)
-    return data

@@ -8,7 +8,6 @@ to the bitrate; it rereads what is on air when the ``ews.changed`` event arrives
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import threading
@@ -19,24 +18,11 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from siaga.ews import sections, ts
+from siaga.ews.udp import is_multicast, parse_address
 
 log = logging.getLogger("siaga.broadcast")
 PACKETS_PER_DATAGRAM = 7
 RELOAD_SECONDS = 1.0
-
-
-def parse_destination(text: str) -> tuple[str, int]:
-    host, sep, port = text.strip().rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"a UDP destination is HOST:PORT, not {text!r}")
-    return host.strip("[]"), int(port)
-
-
-def is_multicast(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_multicast
-    except ValueError:
-        return False
 
 
 def make_carousel() -> ts.Carousel:
@@ -47,7 +33,7 @@ def make_carousel() -> ts.Carousel:
 class CarouselService(threading.Thread):
     def __init__(self, destinations: list[str], *, on_version: Any = None) -> None:
         super().__init__(name="ews-carousel", daemon=True)
-        self.destinations = [parse_destination(d) for d in destinations]
+        self.destinations = [parse_address(d) for d in destinations]
         self.carousel = make_carousel()
         self.stopping = threading.Event()
         self._changed = threading.Event()

@@ -27,23 +27,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
-from siaga.ews import layout, ts
-from siaga.ews.demux import Demux
+from siaga.ews import layout
+from siaga.ews.demux import EwsSections
 from siaga.ews.receiver import KEYS, PROFILES, Receiver, State
+from siaga.ews.udp import is_multicast, parse_address
 
 log = logging.getLogger("siaga.stb")
-
-
-def _parse(address: str) -> tuple[str, int]:
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError(f"expected HOST:PORT, not {address!r}")
-    return host or "127.0.0.1", int(port)
-
-
-def _multicast(host: str) -> bool:
-    first = host.split(".")[0]
-    return first.isdigit() and 224 <= int(first) <= 239
 
 
 class Tuner(threading.Thread):
@@ -51,10 +40,10 @@ class Tuner(threading.Thread):
 
     def __init__(self, address: str, deliver: Callable[[bytes], None], pid: int = layout.DEFAULT_PID) -> None:
         super().__init__(name=f"stb-tuner-{address}", daemon=True)
-        host, port = _parse(address)
+        host, port = parse_address(address)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if _multicast(host):
+        if is_multicast(host):
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             self.sock.bind((host, port))
             group = struct.pack("4s4s", socket.inet_aton(host), socket.inet_aton("127.0.0.1"))
@@ -64,23 +53,14 @@ class Tuner(threading.Thread):
         self.sock.settimeout(0.2)
         self.address = f"{host}:{self.sock.getsockname()[1]}"
         self.deliver = deliver
-        self.pid = pid
-        self.demux = Demux()
-        self.pmt_pid: int | None = None
+        self.sections = EwsSections(pid)
         self.stopping = threading.Event()
         self.datagrams = 0
         self.last_datagram_at: float | None = None
 
     def feed(self, data: bytes) -> None:
-        for pid, section in self.demux.feed(data):
-            if pid == ts.PAT_PID and section[0] == ts.PAT_TABLE:
-                self.pmt_pid = next(iter(ts.parse_pat(section).values()), None)
-            elif pid == self.pmt_pid and section[0] == ts.PMT_TABLE:
-                found = ts.ews_pid_of(ts.parse_pmt(section)[1])
-                if found is not None:
-                    self.pid = found
-            elif pid == self.pid and section[0] == layout.TABLE_ID:
-                self.deliver(section)
+        for _pid, section in self.sections.feed(data):
+            self.deliver(section)
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -248,7 +228,7 @@ class StbHttpServer(ThreadingHTTPServer):
 
     def __init__(self, box: SetTopBox, address: str = "127.0.0.1:0") -> None:
         self.box = box
-        super().__init__(_parse(address), _Handler)
+        super().__init__(parse_address(address), _Handler)
 
     @property
     def url(self) -> str:

@@ -107,3 +107,28 @@ class Demux:
 
 def sections(data: bytes, pids: set[int] | None = None) -> list[tuple[int, bytes]]:
     return list(Demux(pids).feed(data))
+
+
+class EwsSections:
+    """TS bytes in, EWS sections out: follows the PAT to the PMT and takes the EWS PID from it (the private
+    section stream with the Indonesian private_data_specifier); until a PMT names one, ``pid`` is used.
+    With ``follow_pmt=False`` only ``pid`` is read."""
+
+    def __init__(self, pid: int | None = 0x0080, *, follow_pmt: bool = True) -> None:
+        self.demux = Demux()
+        self.pid = pid
+        self.follow_pmt = follow_pmt
+        self.pmt_pid: int | None = None
+
+    def feed(self, data: bytes) -> Iterator[tuple[int, bytes]]:
+        from siaga.ews import layout, ts
+
+        for pid, section in self.demux.feed(data):
+            if self.follow_pmt and pid == ts.PAT_PID and section[0] == ts.PAT_TABLE:
+                self.pmt_pid = next(iter(ts.parse_pat(section).values()), None)
+            elif self.follow_pmt and pid == self.pmt_pid and section[0] == ts.PMT_TABLE:
+                found = ts.ews_pid_of(ts.parse_pmt(section)[1])
+                if found is not None:
+                    self.pid = found
+            elif section[0] == layout.TABLE_ID and (self.pid is None or pid == self.pid):
+                yield pid, section

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from siaga.ews import layout, sections, ts
-from siaga.ews.demux import Demux
+from siaga.ews.demux import EwsSections
 from siaga.ews.fromcap import NotBroadcastable, message_of
 from siaga.formats import cap
 from siaga.formats.errors import FormatError
@@ -53,26 +53,20 @@ def write_ts(messages: list[sections.Message], seconds: float, out: str, *, pid:
 
 def decode(data: bytes, pid: int | None = None) -> list[dict[str, Any]]:
     """Every distinct EWS message (by content and version) in a TS, in order of appearance."""
-    demux, reader = Demux(), sections.CarouselReader()
-    ews_pid, pmt_pid = pid, None
+    reader = sections.CarouselReader()
     seen: set[str] = set()
     out: list[dict[str, Any]] = []
-    for packet_pid, section in demux.feed(data):
-        if packet_pid == ts.PAT_PID and section[0] == ts.PAT_TABLE:
-            pmt_pid = next(iter(ts.parse_pat(section).values()), None)
-        elif packet_pid == pmt_pid and section[0] == ts.PMT_TABLE and pid is None:
-            ews_pid = ts.ews_pid_of(ts.parse_pmt(section)[1]) or ews_pid
-        elif section[0] == layout.TABLE_ID and (ews_pid is None or packet_pid == ews_pid):
-            snapshot = reader.feed(section)
-            if snapshot is None:
-                continue
-            for message in snapshot.messages:
-                item = message.as_json(snapshot.version)
-                item["pid"] = packet_pid
-                key = json.dumps(item, sort_keys=True)
-                if key not in seen:
-                    seen.add(key)
-                    out.append(item)
+    for packet_pid, section in EwsSections(pid, follow_pmt=pid is None).feed(data):
+        snapshot = reader.feed(section)
+        if snapshot is None:
+            continue
+        for message in snapshot.messages:
+            item = message.as_json(snapshot.version)
+            item["pid"] = packet_pid
+            key = json.dumps(item, sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                out.append(item)
     return out
 
 
