@@ -78,6 +78,8 @@ def test_expiry_ends_it_on_air_and_the_version_survives_restarts(actors: Any, ew
     after_expiry = alert.expires + timedelta(seconds=1)
     version2, messages = onair.snapshot(after_expiry)
     assert [m.level for m in messages] == ["END"] and version2 == (version + 1) % 32
+    # the END carries the headline, not the instruction: an END is on air for minutes, in every repetition
+    assert messages[0].text == "BERAKHIR: Banjir di Jombang Wetan"  # the headline, not the instruction
     assert onair.snapshot(after_expiry) == (version2, messages)  # nothing changed: the same version
 
 

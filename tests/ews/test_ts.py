@@ -108,6 +108,30 @@ def test_sections_across_packets_several_per_packet_and_cc_gaps() -> None:
     assert [s for _, s in sections(b"".join(pack))] == [sec[1], sec[2]]
 
 
+def test_a_change_goes_on_air_after_the_section_in_progress_not_after_the_repetition() -> None:
+    """Thirty warnings make a repetition of ~90 sections. A change in the middle of one: the old repetition is
+    cut at a section boundary, the new version starts within one section plus PSI, and a receiver gets the new
+    version whole (never a mix, never a torn section)."""
+    many = [Message(package_id=n, level="END", disaster_code=2, locations=LONG.locations[:5], text="BERAKHIR " * 40)
+            for n in range(1, 31)]
+    carousel = ts.Carousel(bitrate=500_000)
+    carousel.set_sections(encode(many, 5))
+    assert carousel.overbooked and carousel.repetition_seconds > 0.25
+    reader = CarouselReader()
+    before = b"".join(carousel.next_packets(150))  # well into the first repetition
+    assert all(reader.feed(sec) is None for pid, sec in sections(before) if pid == 0x80)
+    carousel.set_sections(encode([LONG], 6))
+    after = carousel.next_packets(400)
+    first_new = next(i for i, p in enumerate(after) if ts.pid_of(p) == 0x80 and p[1] & 0x40 and (p[10] >> 1) & 31 == 6)
+    longest = max(-(-(len(sec) + 1) // 184) for sec in encode(many, 5))
+    assert first_new <= longest + 3  # the section in progress, then at most PAT, PMT, SDT
+    demux = Demux()
+    demux.feed(before)
+    found = [s for pid, sec in demux.feed(b"".join(after)) if pid == 0x80 and (s := reader.feed(sec))]
+    assert [(s.version, s.messages) for s in found] == [(6, [LONG])]
+    assert not ts.Carousel(bitrate=500_000).overbooked
+
+
 def test_garbage_before_and_between_packets_is_skipped() -> None:
     carousel = ts.Carousel()
     carousel.set_sections(encode([LONG], 2))

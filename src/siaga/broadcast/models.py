@@ -14,6 +14,7 @@ class OnAir(models.Model):
     package_id = models.PositiveSmallIntegerField(_("package_id"), null=True, blank=True)  # None: off air
     level = models.CharField(_("level"), max_length=8)  # AWAS | SIAGA | WASPADA | END
     message = models.JSONField(_("pesan EWS"))  # siaga.ews.sections.Message fields
+    end_text = models.CharField(_("teks saat berakhir"), max_length=300, blank=True)  # its END, if it expires
     expires_at = models.DateTimeField(_("berlaku sampai"), null=True, blank=True)
     ended_at = models.DateTimeField(_("berakhir"), null=True, blank=True)
     updated_at = models.DateTimeField(_("diperbarui"), default=timezone.now)

@@ -66,8 +66,8 @@ def _messages(rows: list[OnAir], now: datetime) -> tuple[list[Message], list[OnA
         if ended is None:
             messages.append(message)
         elif now - ended < window:
-            if message.level != "END":
-                message = dataclasses.replace(message, level="END", text=f"BERAKHIR: {message.text}"[:1500])
+            if message.level != "END":  # expired: the END a Cancel would have put on air
+                message = dataclasses.replace(message, level="END", text=row.end_text or "BERAKHIR")
             messages.append(message)
         else:
             leaving.append(row)
@@ -124,6 +124,7 @@ def put_on_air(alert: Alert, now: datetime | None = None) -> dict[str, Any]:
         package = row.package_id if row is not None and row.package_id is not None else _free_package()
         message = fromcap.message_of(parsed, package)
         values = {"alert": alert, "package_id": package, "level": level, "message": to_json(message),
+                  "end_text": fromcap.end_text(parsed),
                   "expires_at": alert.expires, "ended_at": now if level == "END" else None, "updated_at": now}
         if row is None:
             row = OnAir.objects.create(thread_id=alert.thread_id, **values)

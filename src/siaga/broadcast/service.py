@@ -71,6 +71,11 @@ class CarouselService(threading.Thread):
             self.carousel.set_sections(encoded)
             if version != self.version:
                 log.info("EWS carousel: version %d, %d warning(s) on air", version, len(messages))
+                if self.carousel.overbooked:
+                    log.warning("EWS carousel: one repetition of version %d takes %.0f ms at %d bit/s, longer "
+                                "than SIAGA_EWS_REPEAT_MS=%d; raise SIAGA_EWS_BITRATE", version,
+                                self.carousel.repetition_seconds * 1000, self.carousel.bitrate,
+                                settings.EWS_REPEAT_MS)
             self.version, self.on_air = version, messages
             if self.on_version is not None:
                 self.on_version(version, messages)

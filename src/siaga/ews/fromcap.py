@@ -25,6 +25,7 @@ _KEYWORDS = [(0x02, ("tsunami",)), (0x01, ("gempa", "earthquake")), (0x03, ("gun
              (0x0A, ("gelombang", "abrasi", "wave")),
              (0x0C, ("kimia", "chemical", "industri", "industrial", "teknologi", "gas", "ledakan", "explosion"))]
 MESSAGE_LIMIT = 1500  # bytes of text: a few screens of scrolling notice; keeps every section small
+END_TEXT_LIMIT = 200  # bytes of an END's text
 
 
 class NotBroadcastable(ValueError):
@@ -89,6 +90,19 @@ def _characteristic(info: cap.Info) -> str:
     return _clip(", ".join(parts), 200)
 
 
+def _headline(alert: cap.Alert, info: cap.Info) -> str:
+    headline = info.headline or info.event
+    if alert.status == "Exercise" and "LATIHAN" not in headline.upper():
+        headline = "[LATIHAN] " + headline
+    return headline
+
+
+def end_text(alert: cap.Alert) -> str:
+    """What an END of this warning says: the headline only (an END stays on air for minutes, in every
+    repetition of the carousel, so it is kept short)."""
+    return _clip(f"BERAKHIR: {_headline(alert, _info(alert))}", END_TEXT_LIMIT)
+
+
 def message_of(alert: cap.Alert, package_id: int) -> Message:
     info = _info(alert)
     locations: dict[str, Location] = {}
@@ -101,13 +115,8 @@ def message_of(alert: cap.Alert, package_id: int) -> Message:
     level = level_of(alert, info)
     disaster = disaster_of(info)
     exercise = alert.status == "Exercise"
-    headline = info.headline or info.event
-    if exercise and "LATIHAN" not in headline.upper():
-        headline = "[LATIHAN] " + headline
-    if level == "END":
-        text = f"BERAKHIR: {headline}"
-    else:
-        text = f"{headline}. {info.instruction or ''}".strip().rstrip(".") + "."
+    said = f"{_headline(alert, info)}. {info.instruction or ''}".strip().rstrip(".") + "."
+    text = end_text(alert) if level == "END" else said
     authority = "BMKG" if _value(info.parameters, "BMKG_EVENT") or "bmkg" in (
         f"{alert.sender} {info.sender_name or ''}".lower()) else "BNPB"
     when = info.onset or info.effective or alert.sent

@@ -116,8 +116,13 @@ class Carousel:
 
     ``next_packets(n)`` gives the next n packets; packet i leaves at i * 188 * 8 / bitrate seconds. PAT and
     PMT go every ``psi_ms``, the SDT every ``sdt_ms``, the EWS sections every ``repeat_ms`` (all of them, back
-    to back); the rest is null packets. :meth:`set_sections` replaces what is on air from the next repetition
-    on (the repetition in progress finishes first, so a receiver never sees a mix of two versions).
+    to back); the rest is null packets. :meth:`set_sections` puts new content on air at once: the section being
+    sent finishes (a receiver never gets a torn section), the rest of the old repetition is dropped and the
+    new repetition starts. A receiver keeps sections per version, so the old version's partial repetition
+    only goes stale; with many warnings on air this saves up to a whole repetition on every change.
+
+    When one repetition does not fit in ``repeat_ms`` at the bitrate, :attr:`overbooked` says so (the
+    sections then follow each other back to back, every repetition late).
     """
 
     def __init__(self, service: Service | None = None, *, bitrate: int = 500_000, repeat_ms: int = 250,
@@ -127,7 +132,8 @@ class Carousel:
         self.packetiser = Packetiser()
         self.index = 0
         self._sections: list[bytes] = []
-        self._queue: list[bytes] = []
+        self._queue: list[bytes] = []  # packets of what is being sent (PSI, one EWS section)
+        self._pending: list[bytes] = []  # EWS sections of the repetition in progress, not started yet
         self._due = {"psi": 0.0, "sdt": 0.0, "ews": 0.0}
         self._every = {"psi": psi_ms / 1000, "sdt": sdt_ms / 1000, "ews": repeat_ms / 1000}
         if bitrate < 50_000:
@@ -139,7 +145,18 @@ class Carousel:
 
     def set_sections(self, sections: Sequence[bytes]) -> None:
         self._sections = list(sections)
+        self._pending = []
         self._due["ews"] = min(self._due["ews"], self.index * self.packet_seconds)  # on air at once
+
+    @property
+    def repetition_seconds(self) -> float:
+        """How long one repetition of the EWS sections takes at the bitrate."""
+        packets = sum(-(-(len(sec) + 1) // 184) for sec in self._sections)
+        return packets * self.packet_seconds
+
+    @property
+    def overbooked(self) -> bool:
+        return self.repetition_seconds > self._every["ews"]
 
     def _refill(self, now: float) -> None:
         service = self.service
@@ -150,10 +167,11 @@ class Carousel:
         if now >= self._due["sdt"]:
             self._queue += self.packetiser.packets(SDT_PID, service.sdt())
             self._due["sdt"] = now + self._every["sdt"]
-        if now >= self._due["ews"]:
-            for sec in self._sections:
-                self._queue += self.packetiser.packets(service.ews_pid, sec)
+        if now >= self._due["ews"] and not self._pending:
+            self._pending = list(self._sections)
             self._due["ews"] = now + self._every["ews"]
+        if not self._queue and self._pending:
+            self._queue += self.packetiser.packets(service.ews_pid, self._pending.pop(0))
 
     def next_packet(self, filler: bytes | None = None) -> bytes:
         """The next packet: something due, else ``filler`` (a packet of another stream) or a null packet."""
