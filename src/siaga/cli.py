@@ -3,12 +3,14 @@
 ``siaga serve``, ``siaga load-reference``, ``siaga demo calls``, ``siaga aml parse TEXT``,
 ``siaga cti asterisk ...`` and every Django command (``siaga migrate``, ``siaga createsuperuser``...).
 A configuration error (a production start without a secret key, DEBUG on a public host, a bad
-``SIAGA_*`` value) is printed as one sentence and exits with status 2.
+``SIAGA_*`` value) is printed as one sentence and exits with status 2, and so is a database that is not
+set up yet (no tables: run ``siaga migrate``) or cannot be reached. ``--traceback`` shows the traceback.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 
@@ -30,9 +32,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"siaga: configuration error: {exc}", file=sys.stderr)
         return 2
     from django.core.management import execute_from_command_line
+    from django.db import DatabaseError
 
-    execute_from_command_line(args)
+    try:
+        execute_from_command_line(args)
+    except DatabaseError as exc:
+        if "--traceback" in args:
+            raise
+        print(f"siaga: {database_problem(exc)}", file=sys.stderr)
+        return 2
     return 0
+
+
+def database_problem(exc: Exception) -> str:
+    """One sentence for a database error that reached the command line."""
+    from django.conf import settings
+
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    where = settings.DATABASES["default"].get("NAME", "")
+    missing = re.search(r'no such table: (\S+)|relation "([^"]+)" does not exist', first)
+    if missing:
+        table = missing.group(1) or missing.group(2)
+        return (f"the database {where} is not set up (it has no table {table}): run `siaga migrate` and "
+                f"`siaga load-reference` first (`make run` does both)")
+    return f"database error ({where}): {first}; check SIAGA_DATABASE_URL and that the database is running"
 
 
 if __name__ == "__main__":

@@ -70,3 +70,21 @@ def test_all_read_variables_are_documented() -> None:
     docs = (root / "docs" / "operations.md").read_text()
     missing = sorted(n for n in names if f"SIAGA_{n}" not in docs)
     assert names and not missing, missing
+
+
+def test_a_database_that_is_not_set_up_is_one_sentence_not_a_traceback(tmp_path: Path) -> None:
+    """`siaga cap from-bmkg` (any command that reads tables) on a fresh, unmigrated database."""
+    scenarios = Path(__file__).resolve().parents[2] / "src/siaga/hazards/data/scenarios"
+    capture = scenarios / "inatews_drill_selat_sunda_PD1.json"
+    result = run({"SIAGA_DATABASE_URL": f"sqlite:///{tmp_path}/empty.sqlite3"}, tmp_path,
+                 "cap", "from-bmkg", str(capture))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "is not set up" in result.stderr
+    assert "siaga migrate" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_an_unreachable_database_is_one_sentence(tmp_path: Path) -> None:
+    result = run({"SIAGA_DATABASE_URL": f"sqlite:///{tmp_path}/no/such/dir/siaga.sqlite3"}, tmp_path,
+                 "shifts", "check", "--from", "2026-11-01", "--to", "2026-11-02")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "database error" in result.stderr and "SIAGA_DATABASE_URL" in result.stderr
