@@ -55,9 +55,12 @@ def record(
     after: dict[str, Any] | None = None,
     note: str = "",
 ) -> AuditLog:
-    """Append one audit row. Call inside the action's transaction so the row and the change commit together."""
+    """Append one audit row. Call inside the action's transaction so the row and the change commit together;
+    the row is sealed into the hash chain right after that transaction commits (:mod:`siaga.core.auditchain`)."""
+    from siaga.core.auditchain import seal_soon
+
     user = actor.user if actor.user is not None and getattr(actor.user, "pk", None) else None
-    return AuditLog.objects.create(
+    row = AuditLog.objects.create(
         actor_user=user,
         actor=actor.label[:100],
         action=action,
@@ -67,6 +70,8 @@ def record(
         after=after,
         note=note[:500],
     )
+    seal_soon()  # outside a transaction: at once
+    return row
 
 
 def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -1,5 +1,6 @@
 """The background work of a Siaga112 process: webhook deliveries, alert dissemination, hazard polling, and
-the DVB-T2 EWS carousel when SIAGA_EWS_UDP names where to send it.
+the DVB-T2 EWS carousel when SIAGA_EWS_UDP names where to send it. It first seals audit rows that an
+earlier process left unsealed (siaga.core.auditchain).
 
 `siaga serve` runs it beside the web server (unless --no-workers); `siaga worker` runs it alone.
 """
@@ -17,8 +18,14 @@ log = logging.getLogger("siaga")
 
 def start(*, polling: bool | None = None) -> list[threading.Thread]:
     from siaga.alerts.dispatch import Dispatcher
+    from siaga.core.auditchain import seal_pending
     from siaga.webhooks.tasks import Worker
 
+    try:  # rows a process left unsealed when it died between commit and seal
+        if sealed := seal_pending(None):
+            log.warning("audit chain: sealed %d row(s) left unsealed by an earlier process", sealed)
+    except Exception:
+        log.exception("audit chain: cannot seal at start; `siaga audit verify` will")
     threads: list[Any] = [Worker(), Dispatcher()]
     for thread in threads:
         thread.start()

@@ -292,3 +292,59 @@ class AuditLog(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("the audit log is append-only: rows cannot be deleted")
+
+
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("the audit chain is append-only: seals cannot be updated")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the audit chain is append-only: seals cannot be deleted")
+
+
+class AuditSeal(models.Model):
+    """One link of the audit log's hash chain: ``hash`` = SHA-256 of the previous seal's hash and the sealed
+    row's content (see :mod:`siaga.core.auditchain`). Seals are added in commit order shortly after each
+    audited transaction commits; a row changed or removed after it was sealed, or a seal removed, breaks the
+    chain where ``siaga audit verify`` can see it. Append-only like the audit log.
+    """
+
+    audit = models.OneToOneField(AuditLog, on_delete=models.PROTECT, related_name="seal",
+                                 verbose_name=_("baris audit"))
+    prev_hash = models.CharField(_("hash sebelumnya"), max_length=64, blank=True)
+    hash = models.CharField(_("hash"), max_length=64)
+    sealed_at = models.DateTimeField(_("disegel"), default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("segel audit")
+        verbose_name_plural = _("segel audit")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} audit#{self.audit_id} {self.hash[:12]}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("the audit chain is append-only: seals cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the audit chain is append-only: seals cannot be deleted")
+
+
+class AuditChainHead(models.Model):
+    """The end of the chain: its last hash and length. Locked while seals are added, so there is one chain."""
+
+    name = models.CharField(max_length=20, unique=True, default="default")
+    last_hash = models.CharField(max_length=64, blank=True)
+    seals = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ujung rantai audit")
+        verbose_name_plural = _("ujung rantai audit")
+
+    def __str__(self) -> str:
+        return f"{self.seals} {self.last_hash[:12]}"

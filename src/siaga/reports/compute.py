@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from siaga.calls.models import OPERATOR_OUTCOMES, Call, LocationFix
 from siaga.calls.queries import active_blocks
+from siaga.core.models import AuditSeal
 from siaga.incidents.models import Dispatch, Incident
 from siaga.reports.period import Period
 
@@ -121,6 +122,10 @@ def build(period: Period, now: datetime | None = None) -> dict[str, Any]:
     top = sorted(callers.items(), key=lambda item: (-(item[1]["prank"] + item[1]["ghost"]), item[0]))[:TOP_CALLERS]
 
     by_priority = Counter(str(i.priority) for i in incidents)
+    # where the audit hash chain stood at the end of the period: printed, it anchors the chain outside the
+    # database (ADR 14); a later rewrite of history before this point changes this hash
+    seals = AuditSeal.objects.filter(audit__at__lt=period.end)
+    last_seal = seals.order_by("-id").select_related("audit").first()
     return {
         "schema": SCHEMA,
         "city": settings.CITY_NAME,
@@ -168,6 +173,11 @@ def build(period: Period, now: datetime | None = None) -> dict[str, Any]:
             "open_at_end_count": len(open_at_end),
             "open_at_end": [{"ticket": i.ticket, "category": i.category.code, "priority": i.priority,
                              "created_at": i.created_at.isoformat()} for i in open_at_end[:50]],
+        },
+        "audit_chain": {
+            "seal": last_seal.pk if last_seal else None,
+            "hash": last_seal.hash if last_seal else "",
+            "through": last_seal.audit.at.isoformat() if last_seal else None,
         },
     }
 

@@ -1,0 +1,182 @@
+"""The audit log's hash chain: every committed row sealed after commit, and a database owner who rewrites,
+deletes or truncates history (switching the append-only triggers off first) is found by `siaga audit verify`."""
+
+import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.utils import timezone
+
+from siaga.core import audit
+from siaga.core.auditchain import seal_pending, verify
+from siaga.core.models import AuditChainHead, AuditLog, AuditSeal
+from siaga.core.roles import Principal
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SYSTEM = Principal.system("test")
+
+
+def write(n: int, *, prefix: str = "test") -> list[AuditLog]:
+    rows = []
+    for i in range(n):
+        with transaction.atomic():
+            rows.append(audit.record(SYSTEM, f"{prefix}.write", object_type="thing", object_id=str(i),
+                                     before={"n": i, "why": "ü ✓"}, after={"n": i + 1, "f": 0.1}))
+    return rows
+
+
+@contextmanager
+def as_database_owner() -> Iterator[Any]:
+    """What someone with the database's owner account can do: switch off the append-only triggers (and, on
+    SQLite, foreign keys) and run raw SQL. Everything is switched back on afterwards."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")  # no triggers, no foreign keys
+        else:
+            cursor.execute("DROP TRIGGER core_auditlog_no_update")
+            cursor.execute("DROP TRIGGER core_auditseal_no_update")
+            cursor.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield cursor
+        finally:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET session_replication_role = DEFAULT")
+            else:
+                cursor.execute("PRAGMA foreign_keys = ON")
+                cursor.execute("CREATE TRIGGER core_auditlog_no_update BEFORE UPDATE ON core_auditlog BEGIN "
+                               "SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE is not allowed'); END;")
+                cursor.execute("CREATE TRIGGER core_auditseal_no_update BEFORE UPDATE ON core_auditseal BEGIN "
+                               "SELECT RAISE(ABORT, 'the audit chain is append-only: UPDATE is not allowed'); END;")
+
+
+def test_every_committed_row_is_sealed_in_a_chain() -> None:
+    start = AuditSeal.objects.count()
+    rows = write(5)
+    seals = list(AuditSeal.objects.filter(audit__in=rows).order_by("id"))
+    assert [s.audit_id for s in seals] == [r.pk for r in rows]
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(seals))
+    report = verify()
+    head = AuditChainHead.objects.get()
+    assert report.ok, report.problems
+    assert report.seals == start + 5 == head.seals and report.head == head.last_hash == seals[-1].hash
+    assert report.unsealed == 0
+
+
+def test_a_rolled_back_write_leaves_neither_row_nor_seal() -> None:
+    write(2)
+    before = (AuditLog.objects.count(), AuditSeal.objects.count())
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit.record(SYSTEM, "test.doomed", object_type="thing", object_id="x")
+        raise RuntimeError("the action failed")
+    assert (AuditLog.objects.count(), AuditSeal.objects.count()) == before
+    assert verify().ok
+
+
+def test_seals_cannot_be_changed_or_deleted_through_the_application_or_raw_sql() -> None:
+    [row] = write(1)
+    seal = AuditSeal.objects.get(audit=row)
+    seal.hash = "0" * 64
+    with pytest.raises(PermissionError):
+        seal.save()
+    with pytest.raises(PermissionError):
+        AuditSeal.objects.filter(pk=seal.pk).delete()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE core_auditseal SET hash = %s WHERE id = %s", ["0" * 64, seal.pk])
+    # a sealed row cannot be deleted by raw SQL either (PostgreSQL: trigger; SQLite: the seal's foreign key)
+    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditlog WHERE id = %s", [row.pk])
+    assert AuditLog.objects.filter(pk=row.pk).exists() and verify().ok
+
+
+def test_a_row_rewritten_by_the_database_owner_is_found() -> None:
+    rows = write(4)
+    with as_database_owner() as cursor:
+        cursor.execute("UPDATE core_auditlog SET note = 'nothing happened' WHERE id = %s", [rows[2].pk])
+    report = verify()
+    assert not report.ok
+    assert report.problems == [f"audit row {rows[2].pk} (test.write, {rows[2].at:%Y-%m-%d %H:%M:%S} UTC) was "
+                               f"changed after it was sealed"]
+    with pytest.raises(SystemExit) as exit_code:
+        call_command("audit", "verify")
+    assert exit_code.value.code == 1
+
+
+def test_a_row_deleted_with_its_seal_breaks_the_chain_after_it() -> None:
+    rows = write(4)
+    victim = AuditSeal.objects.get(audit=rows[1])
+    following = AuditSeal.objects.get(audit=rows[2])
+    with as_database_owner() as cursor:
+        cursor.execute("DELETE FROM core_auditseal WHERE id = %s", [victim.pk])
+        cursor.execute("DELETE FROM core_auditlog WHERE id = %s", [rows[1].pk])
+    report = verify()
+    assert any(p.startswith(f"seal {following.pk} (audit row {rows[2].pk}) does not follow") for p in report.problems)
+
+
+def test_a_row_deleted_under_its_seal_is_named() -> None:
+    rows = write(3)
+    with as_database_owner() as cursor:
+        cursor.execute("DELETE FROM core_auditlog WHERE id = %s", [rows[1].pk])
+    seal = AuditSeal.objects.get(audit_id=rows[1].pk)
+    assert verify().problems == [f"audit row {rows[1].pk}, sealed by seal {seal.pk}, is gone: it was deleted"]
+
+
+def test_history_cut_off_at_the_end_disagrees_with_the_head() -> None:
+    rows = write(3)
+    with as_database_owner() as cursor:
+        cursor.execute("DELETE FROM core_auditseal WHERE audit_id = %s", [rows[-1].pk])
+        cursor.execute("DELETE FROM core_auditlog WHERE id = %s", [rows[-1].pk])
+    problems = verify().problems
+    assert len(problems) == 1 and problems[0].startswith("the chain head says")
+
+
+def test_a_row_left_unsealed_is_reported_then_sealed() -> None:
+    write(1)
+    old = AuditLog.objects.create(actor="test", action="test.orphan", object_type="thing", object_id="9",
+                                  at=timezone.now() - timedelta(hours=2))  # as if the process died
+    report = verify()
+    assert report.unsealed == 1 and report.problems == [
+        f"audit row {old.pk} (test.orphan, {old.at:%Y-%m-%d %H:%M:%S} UTC) was never sealed"]
+    assert seal_pending() == 0  # older than the window that each commit looks at
+    call_command("audit", "verify")  # seals what is left first, then finds the chain intact
+    assert AuditSeal.objects.filter(audit=old).exists() and verify().ok
+
+
+def test_concurrent_writers_make_one_chain() -> None:
+    errors: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        try:
+            write(15, prefix=name)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors
+    report = verify()
+    assert report.ok, report.problems
+    assert report.unsealed == 0 and report.seals == AuditLog.objects.count()
+    assert AuditLog.objects.filter(action__endswith=".write").count() == 60
+
+
+def test_the_daily_report_prints_where_the_chain_stood_at_the_end_of_the_day() -> None:
+    from siaga.reports import compute, period
+
+    rows = write(3)
+    today = timezone.localdate()
+    report = compute.build(period.daily(today))
+    last = AuditSeal.objects.get(audit=rows[-1])
+    assert report["audit_chain"] == {"seal": last.pk, "hash": last.hash, "through": rows[-1].at.isoformat()}
+    yesterday = compute.build(period.daily(today - timedelta(days=1)))["audit_chain"]
+    assert yesterday["seal"] != last.pk
