@@ -40,6 +40,7 @@ class CarouselService(threading.Thread):
         self.version: int | None = None
         self.on_air: list[sections.Message] = []
         self.datagrams = 0
+        self.failing: set[tuple[str, int]] = set()
         self.on_version = on_version
         self.ready = threading.Event()
 
@@ -111,8 +112,14 @@ class CarouselService(threading.Thread):
                 for destination in self.destinations:
                     try:
                         sock.sendto(datagram, destination)
-                    except OSError as exc:
-                        log.warning("EWS carousel: cannot send to %s:%d: %s", *destination, exc)
+                    except OSError as exc:  # said once, not ~50 times a second, until it works again
+                        if destination not in self.failing:
+                            log.error("EWS carousel: cannot send to %s:%d: %s", *destination, exc)
+                            self.failing.add(destination)
+                    else:
+                        if destination in self.failing:
+                            log.warning("EWS carousel: sending to %s:%d again", *destination)
+                            self.failing.discard(destination)
                 sent += 1
                 self.datagrams += 1
         finally:

@@ -1,4 +1,5 @@
-"""siaga serve: the ASGI server (uvicorn) with the whole application; --demo also runs the call simulator."""
+"""siaga serve: the ASGI server (uvicorn) with the whole application; --demo also runs the call simulator, the
+local BMKG replay feed and (unless SIAGA_EWS_UDP says otherwise) the EWS carousel on a loopback multicast group."""
 
 import os
 import subprocess
@@ -33,6 +34,10 @@ class Command(BaseCommand):
         if options["demo"]:
             threading.Thread(target=_run_demo, args=(host, port), daemon=True).start()
             _demo_feeds()
+            if not settings.EWS_UDP and not options["no_workers"]:
+                settings.EWS_UDP = [DEMO_EWS]
+                self.stdout.write(f"EWS carousel on udp://{DEMO_EWS}; watch it on a set-top box: `siaga stb --udp "
+                                  f"{DEMO_EWS} --postcode 42431 --http 127.0.0.1:8121`, then http://127.0.0.1:8121/")
         if not options["no_workers"]:
             from siaga.core import background
 
@@ -48,6 +53,10 @@ class Command(BaseCommand):
             log_level="warning",
             timeout_graceful_shutdown=5,
         )
+
+
+# the demo's carousel: a multicast group on loopback, not the port `siaga demo tsunami` uses
+DEMO_EWS = "239.255.112.1:5005"
 
 
 def _demo_feeds() -> None:
