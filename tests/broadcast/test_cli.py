@@ -79,6 +79,32 @@ def test_from_cap_of_a_real_alert_and_a_cap_without_postcodes(tmp_path: Path, re
             call_command("ews", "from-cap", str(others[0]), "--out", str(tmp_path / "b.ts"))
 
 
+def test_encode_into_a_video_gives_a_programme_with_the_warning_beside_it(tmp_path: Path) -> None:
+    from tests.ews.test_ts import ffmpeg_video, tool
+
+    video = ffmpeg_video(tmp_path / "pattern.ts")
+    args = ["ews", "encode", "--level", "SIAGA", "--disaster", "01", "--postcodes", "42431",
+            "--message", "Gempa M6.1 dirasakan kuat", "--video", str(video)]
+    done = run(*args, "--out", str(tmp_path / "mixed.ts"))
+    assert done.returncode == 0, done.stderr
+    mixed = (tmp_path / "mixed.ts").read_bytes()
+    assert len(mixed) == video.stat().st_size  # the video's length and bitrate, its nulls carrying the warning
+    probe = subprocess.run([tool("ffprobe"), "-v", "error", "-show_programs", "-of", "json",
+                            str(tmp_path / "mixed.ts")], capture_output=True, text=True, check=True)
+    [programme] = json.loads(probe.stdout)["programs"]
+    kinds = {s["id"]: s.get("codec_name", s.get("codec_tag")) for s in programme["streams"]}
+    assert kinds.get("0x80") == "0x0005" and "mpeg2video" in kinds.values()
+    decoded = run("ews", "decode", str(tmp_path / "mixed.ts"))
+    [item] = [json.loads(line) for line in decoded.stdout.splitlines()]
+    assert (item["level"], item["message"], item["pid"]) == ("SIAGA", "Gempa M6.1 dirasakan kuat", 0x80)
+    clash = ffmpeg_video(tmp_path / "clash.ts", "-mpegts_start_pid", "0x80")
+    refused = run(*args[:-1], str(clash), "--out", str(tmp_path / "x.ts"))
+    assert refused.returncode == 1 and "already uses PID 0x0080" in refused.stderr and "--pid" in refused.stderr
+    assert not (tmp_path / "x.ts").exists()
+    moved = run(*args[:-1], str(clash), "--pid", "0x90", "--out", str(tmp_path / "y.ts"))
+    assert moved.returncode == 0, moved.stderr
+
+
 def test_decode_refuses_what_is_not_a_transport_stream(tmp_path: Path) -> None:
     (tmp_path / "x.ts").write_bytes(b"<html>not a stream</html>" * 20)
     with pytest.raises(CommandError, match="not an MPEG transport stream"):

@@ -189,3 +189,29 @@ def test_inserted_into_a_video_ts_a_player_sees_the_programme_and_the_warning(tm
     reader = CarouselReader()
     found = [s for pid, sec in sections(mixed.read_bytes()) if pid == 0x80 and (s := reader.feed(sec))]
     assert found and found[0].messages == [LONG]
+
+
+def ffmpeg_video(path: Path, *extra: str) -> Path:
+    subprocess.run([tool("ffmpeg"), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "2",
+                    "-c:v", "mpeg2video", "-b:v", "300k", "-muxrate", "1000000", *extra, "-f", "mpegts", str(path)],
+                   check=True, capture_output=True)
+    return path
+
+
+def test_the_bitrate_of_a_cbr_video_is_measured_from_its_pcrs(tmp_path: Path) -> None:
+    video = ffmpeg_video(tmp_path / "video.ts").read_bytes()
+    assert abs(ts.measure_bitrate(video) - 1_000_000) < 20_000
+    carousel = ts.Carousel(bitrate=500_000)  # our carousel alone carries no PCR
+    with pytest.raises(ValueError, match="fewer than two PCRs"):
+        ts.measure_bitrate(carousel.seconds(1.0))
+
+
+def test_a_video_that_already_uses_the_ews_pid_is_refused(tmp_path: Path) -> None:
+    video = ffmpeg_video(tmp_path / "video.ts", "-mpegts_start_pid", "0x80").read_bytes()
+    with pytest.raises(ValueError, match="already uses PID 0x0080"):
+        ts.insert_into(video, ts.Carousel(bitrate=1_000_000))
+    carousel = ts.Carousel(ts.Service(ews_pid=0x90), bitrate=1_000_000)
+    carousel.set_sections(encode([LONG], 1))
+    mixed = ts.insert_into(video, carousel)
+    reader = CarouselReader()
+    assert [s.messages for pid, sec in sections(mixed) if pid == 0x90 and (s := reader.feed(sec))] == [[LONG]]

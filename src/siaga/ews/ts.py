@@ -230,11 +230,43 @@ def pid_of(packet: bytes) -> int:
     return ((packet[1] & 0x1F) << 8) | packet[2]
 
 
+def pcr_of(packet: bytes) -> int | None:
+    """The programme clock reference of a packet, in 27 MHz ticks, if its adaptation field carries one."""
+    if len(packet) != PACKET or not packet[3] & 0x20 or packet[4] < 7 or not packet[5] & 0x10:
+        return None
+    raw = int.from_bytes(packet[6:12], "big")
+    base, extension = raw >> 15, raw & 0x1FF
+    return base * 300 + extension
+
+
+def measure_bitrate(data: bytes) -> int:
+    """The bitrate of a constant-bitrate TS from its PCRs: the bytes between the first and the last PCR of
+    one PID over the time between them. ValueError when there are not two PCRs to go by."""
+    first: tuple[int, int] | None = None
+    last: tuple[int, int] | None = None
+    pcr_pid: int | None = None
+    for index, packet in enumerate(split_packets(data)):
+        pcr = pcr_of(packet)
+        if pcr is None or (pcr_pid is not None and pid_of(packet) != pcr_pid):
+            continue
+        if first is None:
+            first, pcr_pid = (index, pcr), pid_of(packet)
+        elif pcr > first[1]:  # a PCR wrap (every 26.5 hours) ends the measurement
+            last = (index, pcr)
+        else:
+            break
+    if first is None or last is None:
+        raise ValueError("the TS has fewer than two PCRs: its bitrate cannot be measured")
+    ticks = last[1] - first[1]
+    return round((last[0] - first[0]) * PACKET * 8 * 27_000_000 / ticks)
+
+
 def insert_into(video: bytes, carousel: Carousel, *, loops: int = 1) -> bytes:
     """Our carousel inside a constant-bitrate video TS, as an EWS inserter does: the video's own PSI and
     null packets are replaced by the carousel's packets (our PAT / PMT list the video's streams too).
-    The video must be CBR with room to spare (ffmpeg ``-muxrate``), and the carousel's bitrate the video's,
-    so that its schedule keeps time; ``loops`` plays the video several times."""
+    The video must be CBR with room to spare (ffmpeg ``-muxrate``), and the carousel's bitrate the video's
+    (:func:`measure_bitrate`), so that its schedule keeps time; ``loops`` plays the video several times.
+    ValueError when the video has no programme or already uses the EWS PID."""
     from siaga.ews.demux import Demux
 
     demux = Demux()
@@ -248,10 +280,13 @@ def insert_into(video: bytes, carousel: Carousel, *, loops: int = 1) -> bytes:
         elif pmt_pid is not None and pid == pmt_pid and section[0] == PMT_TABLE:
             pcr, streams = parse_pmt(section)
             carousel.service.pmt_pid, carousel.service.pcr_pid = pmt_pid, pcr  # ours replaces theirs
-            carousel.service.other_streams = [s for s in streams if s.pid != carousel.service.ews_pid]
+            carousel.service.other_streams = list(streams)
             break
     else:
         raise ValueError("the video TS has no PAT and PMT")
+    ews_pid = carousel.service.ews_pid
+    if ews_pid in {s.pid for s in streams} | {pmt_pid, pcr} or any(pid_of(p) == ews_pid for p in split_packets(video)):
+        raise ValueError(f"the video TS already uses PID 0x{ews_pid:04X}, the EWS PID: choose another EWS PID")
     drop = {PAT_PID, SDT_PID, 0x0010, 0x0012, pmt_pid}
     out = []
     for _ in range(loops):

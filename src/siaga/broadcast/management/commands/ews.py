@@ -3,6 +3,7 @@
 ``encode --level AWAS --disaster 02 --postcodes 42431,42435 --message TEXT --seconds N --out FILE.ts``
     a TS file carrying one warning.
 ``from-cap ALERT.xml --seconds N --out FILE.ts``: the TS carrying the EWS message of a CAP alert.
+    Both take ``--video CBR.ts``: the warning inserted into a video TS, so a player shows a programme.
 ``decode FILE.ts``: each distinct EWS message in a TS, one JSON object per line.
 ``broadcast --udp HOST:PORT [--udp ...]``: the carousel of what is on air, over UDP, until stopped.
 """
@@ -38,15 +39,33 @@ def _disaster(text: str) -> int:
     return value
 
 
-def write_ts(messages: list[sections.Message], seconds: float, out: str, *, pid: int, version: int = 0) -> int:
+def write_ts(messages: list[sections.Message], seconds: float, out: str, *, pid: int, version: int = 0,
+             video: str | None = None) -> int:
+    """The TS file: ``seconds`` of our carousel alone, or, with ``video``, that CBR video TS with the carousel
+    inserted into its null packets (its length, at its bitrate)."""
     try:
         encoded = sections.encode(messages, version)
     except sections.EncodeError as exc:
         raise CommandError(f"cannot encode: {exc}") from None
-    carousel = ts.Carousel(ts.Service(ews_pid=pid, name=settings.EWS_SERVICE_NAME), bitrate=settings.EWS_BITRATE,
+    bitrate, picture = settings.EWS_BITRATE, b""
+    if video is not None:
+        try:
+            picture = Path(video).read_bytes()
+            bitrate = ts.measure_bitrate(picture)
+        except OSError as exc:
+            raise CommandError(f"{video}: cannot read: {exc.strerror}") from None
+        except ValueError as exc:
+            raise CommandError(f"{video}: {exc} (make it CBR, e.g. ffmpeg -muxrate 1000000)") from None
+    carousel = ts.Carousel(ts.Service(ews_pid=pid, name=settings.EWS_SERVICE_NAME), bitrate=max(bitrate, 50_000),
                            repeat_ms=settings.EWS_REPEAT_MS)
     carousel.set_sections(encoded)
-    data = carousel.seconds(seconds)
+    if video is not None:
+        try:
+            data = ts.insert_into(picture, carousel)
+        except ValueError as exc:
+            raise CommandError(f"{video}: {exc} (--pid)") from None
+    else:
+        data = carousel.seconds(seconds)
     Path(out).write_bytes(data)
     return len(data)
 
@@ -91,6 +110,8 @@ class Command(BaseCommand):
             p.add_argument("--seconds", type=float, default=2.0)
             p.add_argument("--out", required=True)
             p.add_argument("--pid", type=lambda v: int(v, 0), default=None, help="EWS PID (default 0x0080)")
+            p.add_argument("--video", default=None, help="a CBR video TS to carry the warning beside its programme "
+                                                         "(the output then has the video's length; --seconds unused)")
         from_cap.add_argument("file")
         from_cap.add_argument("--package", type=int, default=1)
         dec = sub.add_parser("decode", help="EWS messages in a TS file, one JSON object per line")
@@ -113,7 +134,7 @@ class Command(BaseCommand):
             disaster_type=options["disaster_type"] or layout.DISASTERS[disaster][0], position=options["position"],
             date=options["date"], characteristic=options["characteristic"], text=options["message"])
         size = write_ts([message], options["seconds"], options["out"], pid=options["pid"] or settings.EWS_PID,
-                        version=options["version"])
+                        version=options["version"], video=options["video"])
         self.stderr.write(f"{options['out']}: {size} bytes, {size // ts.PACKET} packets")
 
     def from_cap(self, options: dict[str, Any]) -> None:
@@ -125,7 +146,8 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: cannot read: {exc.strerror}") from None
         except (FormatError, NotBroadcastable) as exc:
             raise CommandError(f"{path}: {exc}") from None
-        size = write_ts([message], options["seconds"], options["out"], pid=options["pid"] or settings.EWS_PID)
+        size = write_ts([message], options["seconds"], options["out"], pid=options["pid"] or settings.EWS_PID,
+                        video=options["video"])
         self.stderr.write(f"{options['out']}: {message.level} {layout.DISASTERS.get(message.disaster_code, ('?',))[0]}"
                           f" for {len(message.locations)} postcodes, {size} bytes")
 
