@@ -180,3 +180,16 @@ def test_the_daily_report_prints_where_the_chain_stood_at_the_end_of_the_day() -
     assert report["audit_chain"] == {"seal": last.pk, "hash": last.hash, "through": rows[-1].at.isoformat()}
     yesterday = compute.build(period.daily(today - timedelta(days=1)))["audit_chain"]
     assert yesterday["seal"] != last.pk
+
+
+def test_the_chain_over_the_api_for_monitoring_admins_only(client: Any, actors: Any) -> None:
+    rows = write(2)
+    ok = client.get("/api/v1/audit/chain", **actors["admin"].headers()).json()
+    assert ok["ok"] is True and ok["problems"] == [] and ok["head"] == AuditSeal.objects.get(audit=rows[-1]).hash
+    for role in ("supervisor", "operator", "wall"):
+        assert client.get("/api/v1/audit/chain", **actors[role].headers()).status_code == 403
+    assert client.get("/api/v1/audit/chain").status_code == 401
+    with as_database_owner() as cursor:
+        cursor.execute("UPDATE core_auditlog SET actor = 'someone else' WHERE id = %s", [rows[0].pk])
+    broken = client.get("/api/v1/audit/chain", **actors["admin"].headers()).json()
+    assert broken["ok"] is False and f"audit row {rows[0].pk}" in broken["problems"][0]
