@@ -29,6 +29,7 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/regions/resolve?lat=-6.0&lon=106.0", EVERYONE),
     ("GET", "/regions/geojson", EVERYONE),
     ("GET", "/audit", {"supervisor", "admin"}),
+    ("GET", "/audit/chain", {"admin"}),
     ("POST", "/cti/events", {"pbx"}),
     ("POST", "/aml/sms", {"aml"}),
     ("POST", "/aml/https", {"aml"}),
