@@ -3,6 +3,7 @@ deletes or truncates history (switching the append-only triggers off first) is f
 
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -193,3 +194,37 @@ def test_the_chain_over_the_api_for_monitoring_admins_only(client: Any, actors: 
         cursor.execute("UPDATE core_auditlog SET actor = 'someone else' WHERE id = %s", [rows[0].pk])
     broken = client.get("/api/v1/audit/chain", **actors["admin"].headers()).json()
     assert broken["ok"] is False and f"audit row {rows[0].pk}" in broken["problems"][0]
+
+
+def test_the_cti_lanes_bulk_audit_rows_are_sealed_too(pbx: Any) -> None:
+    from siaga.calls.actions import IngestItem, do_ingest_cti_events
+    from siaga.formats import cti
+
+    now = timezone.now()
+    bodies = [{"event_id": f"c1:{kind}", "type": f"call.{kind}", "call_id": "c1", "caller": "081234567890",
+               "occurred_at": (now + timedelta(seconds=n)).isoformat()} for n, kind in enumerate(("offered", "ended"))]
+    do_ingest_cti_events([IngestItem(pbx.integration, cti.validate(body), body) for body in bodies])
+    rows = AuditLog.objects.filter(action__startswith="cti.")
+    assert rows.count() == 2 and AuditSeal.objects.filter(audit__in=rows).count() == 2
+    assert verify().ok
+
+
+def test_in_serve_a_sealer_thread_seals_after_the_commit() -> None:
+    from siaga.core.auditchain import Sealer
+
+    sealer = Sealer(interval=60)
+    sealer.start()
+    try:
+        assert Sealer.running is sealer
+        [row] = write(1)
+        deadline = time.monotonic() + 10
+        while not AuditSeal.objects.filter(audit=row).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert AuditSeal.objects.filter(audit=row).exists()  # woken by the commit, long before its minute
+        assert sealer.sealed >= 1  # by the thread, not by the committing request
+    finally:
+        sealer.stop()
+        sealer.join(10)
+    assert Sealer.running is None and not sealer.is_alive()
+    [later] = write(1)  # no sealer any more: the commit seals at once
+    assert AuditSeal.objects.filter(audit=later).exists() and verify().ok

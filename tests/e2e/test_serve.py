@@ -50,6 +50,16 @@ def test_demo_calls_flow_through_the_real_endpoint(server: Any) -> None:
     sent = int(re.search(r"(\d+) simulated calls sent", result.stdout).group(1))  # type: ignore[union-attr]
     calls = httpx.get(server["url"] + "/api/v1/calls?limit=500", headers=headers).json()
     assert sent >= 40 and len(calls) == before + sent  # every call the PBX reported is there
+    # every audit row the server wrote (the CTI lane's too) was sealed by its sealer thread, in one chain
+    for _ in range(50):
+        chain = subprocess.run([*server["siaga"], "audit", "verify", "--no-seal", "--json"], env=server["env"],
+                               capture_output=True, text=True, timeout=120)
+        report = json.loads(chain.stdout)
+        if report["unsealed"] == 0:
+            break
+        time.sleep(0.2)
+    assert chain.returncode == 0 and report["ok"] and report["unsealed"] == 0, chain.stdout + chain.stderr
+    assert report["seals"] == report["rows"] > sent
     outcomes = [c["outcome"] for c in calls]
     nuisance = sum(outcomes.count(o) for o in ("ghost", "prank", "information", "abandoned"))
     assert nuisance > len(calls) / 2  # mostly not emergencies, as Indonesian 112 centres report

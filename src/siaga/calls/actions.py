@@ -31,6 +31,7 @@ from siaga.calls.models import (
     SanctionStage,
 )
 from siaga.core import audit, rawsql, regions
+from siaga.core.auditchain import seal_soon
 from siaga.core.errors import ActionError, Conflict, Forbidden, ValidationFailed
 from siaga.core.events import publish_on_commit
 from siaga.core.models import AuditLog, Integration, UserProfile
@@ -269,6 +270,7 @@ def do_ingest_cti_events(items: list[IngestItem]) -> list[IngestResult | ActionE
             call.shift_id = shift_id_at(call.offered_at or call.first_seen_at)
         rawsql.update_rows(Call, changed, CALL_UPDATE_FIELDS)
         rawsql.insert_rows(AuditLog, audits)
+        seal_soon()
         fresh = [c for c in changed if c.caller and c.offered_at and offered_before[c.pk] is None]
         if fresh and LocationFix.objects.filter(call__isnull=True, caller__in={c.caller for c in fresh}).exists():
             for call in fresh:

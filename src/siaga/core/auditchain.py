@@ -9,11 +9,13 @@ foreign key then does), or removing or reordering seals breaks the chain at that
 chain after a change is only caught against a head hash kept elsewhere: ``siaga audit verify`` prints it,
 and the daily report carries it.
 
-Seals are added in commit order, not id order: :func:`seal_pending` runs in its own short transaction right
-after each audited transaction commits (``transaction.on_commit``), holding only the chain head's lock, so
-it cannot deadlock with the actions' own row locks, and on PostgreSQL a row whose transaction committed
-late is simply sealed later. If a process dies between commit and seal, the next seal (or ``siaga audit
-verify``, or the start of ``siaga serve``) seals what was left.
+Seals are added in commit order, not id order: :func:`seal_pending` runs in its own short transaction after
+each audited transaction commits (``transaction.on_commit``), holding only the chain head's lock, so it
+cannot deadlock with the actions' own row locks, and on PostgreSQL a row whose transaction committed late
+is simply sealed later. In ``siaga serve`` / ``siaga worker`` a :class:`Sealer` thread does it, woken by
+the commit, so that the CTI lane's batches (their audit rows are bulk-inserted) never wait for it; in
+other processes (commands, tests) the commit seals at once. If a process dies between commit and seal,
+the next seal (or ``siaga audit verify``, or the start of ``siaga serve``) seals what was left.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from siaga.core.models import AuditChainHead, AuditLog, AuditSeal
@@ -66,25 +69,76 @@ def seal_pending(window: timedelta | None = WINDOW, *, models: tuple[Any, Any, A
         if window is not None:
             rows = rows.filter(at__gte=timezone.now() - window)
         prev, count, now = head.last_hash, 0, timezone.now()
+        batch = []
         for row in rows.order_by("id").iterator(chunk_size=1000):
             digest = link(prev, row)
-            seal_model.objects.create(audit_id=row.pk, prev_hash=prev, hash=digest, sealed_at=now)
+            batch.append(seal_model(audit_id=row.pk, prev_hash=prev, hash=digest, sealed_at=now))
             prev, count = digest, count + 1
+            if len(batch) == 1000:
+                seal_model.objects.bulk_create(batch)
+                batch = []
+        seal_model.objects.bulk_create(batch)
         if count:
             head_model.objects.filter(pk=head.pk).update(last_hash=prev, seals=head.seals + count, updated_at=now)
     return count
 
 
 def seal_soon() -> None:
-    """Called by :func:`siaga.core.audit.record`: seal after the surrounding transaction commits."""
-    transaction.on_commit(_seal_quietly, robust=True)
+    """Called wherever audit rows are written: seal after the surrounding transaction commits (outside a
+    transaction: now)."""
+    transaction.on_commit(_committed, robust=True)
 
 
-def _seal_quietly() -> None:
+def _committed() -> None:
+    sealer = Sealer.running
+    if sealer is not None and sealer.is_alive():
+        sealer.wake.set()
+    else:
+        _seal_quietly()
+
+
+def _seal_quietly() -> int:
     try:
-        seal_pending()
+        return seal_pending()
     except Exception:  # the action has committed; its row is sealed by the next seal or by verify
         log.exception("audit chain: sealing failed; the rows stay unsealed until the next seal")
+        return 0
+    finally:
+        if threading.current_thread().name == Sealer.NAME:
+            close_old_connections()
+
+
+class Sealer(threading.Thread):
+    """Seals in the background of ``siaga serve`` / ``siaga worker``: woken by each audited commit, and once a
+    minute anyway (for rows written by another process that has no sealer)."""
+
+    NAME = "siaga-audit-sealer"
+    running: Sealer | None = None
+
+    def __init__(self, interval: float = 60.0) -> None:
+        super().__init__(name=self.NAME, daemon=True)
+        self.interval = interval
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.sealed = 0
+
+    def start(self) -> None:
+        super().start()
+        Sealer.running = self
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            self.wake.wait(self.interval)
+            self.wake.clear()
+            if not self.stopping.is_set():
+                self.sealed += _seal_quietly()
+        self.sealed += _seal_quietly()  # what the last commits left
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        if Sealer.running is self:
+            Sealer.running = None
 
 
 @dataclass

@@ -18,7 +18,7 @@ log = logging.getLogger("siaga")
 
 def start(*, polling: bool | None = None) -> list[threading.Thread]:
     from siaga.alerts.dispatch import Dispatcher
-    from siaga.core.auditchain import seal_pending
+    from siaga.core.auditchain import Sealer, seal_pending
     from siaga.webhooks.tasks import Worker
 
     try:  # rows a process left unsealed when it died between commit and seal
@@ -26,7 +26,7 @@ def start(*, polling: bool | None = None) -> list[threading.Thread]:
             log.warning("audit chain: sealed %d row(s) left unsealed by an earlier process", sealed)
     except Exception:
         log.exception("audit chain: cannot seal at start; `siaga audit verify` will")
-    threads: list[Any] = [Worker(), Dispatcher()]
+    threads: list[Any] = [Sealer(), Worker(), Dispatcher()]
     for thread in threads:
         thread.start()
     if settings.HAZARD_POLLING if polling is None else polling:
