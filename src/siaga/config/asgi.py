@@ -18,6 +18,10 @@ django_application = get_asgi_application()
 
 from siaga.calls import ingest  # noqa: E402  (needs the apps loaded by get_asgi_application)
 from siaga.console import live  # noqa: E402
+from siaga.core.auditchain import start_sealer  # noqa: E402
+
+# every server process seals its own commits in the background, off the request path (ADR 14)
+start_sealer()
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -12,7 +12,7 @@ and the daily report carries it.
 Seals are added in commit order, not id order: :func:`seal_pending` runs in its own short transaction after
 each audited transaction commits (``transaction.on_commit``), holding only the chain head's lock, so it
 cannot deadlock with the actions' own row locks, and on PostgreSQL a row whose transaction committed late
-is simply sealed later. In ``siaga serve`` / ``siaga worker`` a :class:`Sealer` thread does it, woken by
+is sealed by the next minutely sweep. In ``siaga serve`` / ``siaga worker`` a :class:`Sealer` thread does it, woken by
 the commit, so that the CTI lane's batches (their audit rows are bulk-inserted) never wait for it; in
 other processes (commands, tests) the commit seals at once. If a process dies between commit and seal,
 the next seal (or ``siaga audit verify``, or the start of ``siaga serve``) seals what was left.
@@ -28,25 +28,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
+from siaga.core import rawsql
 from siaga.core.models import AuditChainHead, AuditLog, AuditSeal
 
 log = logging.getLogger("siaga.audit")
-WINDOW = timedelta(hours=1)  # after a commit, only rows this recent are looked for (an index on `at`)
+RECENT_ROWS = 10_000  # how far back (in ids) the sealer's minutely sweep looks for late committers
+DEBOUNCE_SECONDS = 0.2  # the sealer waits this long after a wake-up, to seal a burst of commits at once
 LATE = timedelta(minutes=10)  # an unsealed row older than this is reported by verify
 
 
+# the columns a seal covers, in this order (values_list of them is what sealing reads)
+COVERED = ("id", "at", "actor_user_id", "actor", "action", "object_type", "object_id", "before", "after", "note")
+
+
 def canonical(row: Any) -> bytes:
-    """The bytes of a row that its seal covers (works on historical models in migrations too)."""
-    at: datetime = row.at
-    content = {
-        "id": row.pk, "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor_user_id": row.actor_user_id, "actor": row.actor, "action": row.action,
-        "object_type": row.object_type, "object_id": row.object_id,
-        "before": row.before, "after": row.after, "note": row.note,
-    }
+    """The bytes of a row that its seal covers: a model instance (historical ones in migrations too) or a
+    tuple of the :data:`COVERED` values."""
+    values = row if isinstance(row, tuple) else tuple(getattr(row, name) for name in COVERED)
+    content = dict(zip(COVERED, values, strict=True))
+    at: datetime = content["at"]
+    content["at"] = at.astimezone(UTC).isoformat(timespec="microseconds")
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -59,33 +63,48 @@ def _head(head_model: Any = AuditChainHead) -> Any:
     return head_model.objects.select_for_update().get(name="default")
 
 
-def seal_pending(window: timedelta | None = WINDOW, *, models: tuple[Any, Any, Any] | None = None) -> int:
-    """Seal every committed audit row that has no seal yet (those of the last ``window``; None: all), in id
-    order, extending the chain. Returns how many were sealed."""
+def seal_pending(scope: str = "new", *, models: tuple[Any, Any, Any] | None = None) -> int:
+    """Seal committed audit rows that have no seal yet, in id order, extending the chain; how many.
+
+    ``new``: the rows after the last sealed id (an index range: what each commit adds). ``recent``: also any
+    unsealed row among the last :data:`RECENT_ROWS` ids, for a PostgreSQL transaction that committed after
+    a later id was sealed (the sealer thread does this once a minute). ``all``: every unsealed row.
+    """
+    if scope not in ("new", "recent", "all"):
+        raise ValueError(f"unknown sealing scope {scope!r}")
     log_model, seal_model, head_model = models or (AuditLog, AuditSeal, AuditChainHead)
     with transaction.atomic():
         head = _head(head_model)
-        rows = log_model.objects.filter(seal__isnull=True)
-        if window is not None:
-            rows = rows.filter(at__gte=timezone.now() - window)
-        prev, count, now = head.last_hash, 0, timezone.now()
-        batch = []
-        for row in rows.order_by("id").iterator(chunk_size=1000):
+        if scope == "new":  # an index range; every row above the last sealed id is unsealed
+            rows = log_model.objects.filter(id__gt=head.last_audit_id)
+        else:
+            rows = log_model.objects.filter(seal__isnull=True)
+            if scope == "recent":
+                rows = rows.filter(id__gt=max(0, head.last_audit_id - RECENT_ROWS))
+        prev, count, now, last_id = head.last_hash, 0, timezone.now(), head.last_audit_id
+        batch: list[dict[str, Any]] = []
+        for row in rows.order_by("id").values_list(*COVERED).iterator(chunk_size=1000):
             digest = link(prev, row)
-            batch.append(seal_model(audit_id=row.pk, prev_hash=prev, hash=digest, sealed_at=now))
-            prev, count = digest, count + 1
+            batch.append({"audit_id": row[0], "prev_hash": prev, "hash": digest, "sealed_at": now})
+            prev, count, last_id = digest, count + 1, max(last_id, row[0])
             if len(batch) == 1000:
-                seal_model.objects.bulk_create(batch)
+                rawsql.insert_rows(seal_model, batch)
                 batch = []
-        seal_model.objects.bulk_create(batch)
+        rawsql.insert_rows(seal_model, batch)
         if count:
-            head_model.objects.filter(pk=head.pk).update(last_hash=prev, seals=head.seals + count, updated_at=now)
+            head_model.objects.filter(pk=head.pk).update(last_hash=prev, seals=head.seals + count,
+                                                         last_audit_id=last_id, updated_at=now)
     return count
 
 
 def seal_soon() -> None:
     """Called wherever audit rows are written: seal after the surrounding transaction commits (outside a
-    transaction: now)."""
+    transaction: now). On SQLite, inside a transaction, seal at once instead: the transaction already holds
+    the database's only write lock (IMMEDIATE), ids follow commit order and there are no row locks to
+    deadlock on, while a sealer's own transaction would make the next writer wait in SQLite's busy backoff."""
+    if connection.vendor == "sqlite" and connection.in_atomic_block:
+        seal_pending("new")
+        return
     transaction.on_commit(_committed, robust=True)
 
 
@@ -97,9 +116,9 @@ def _committed() -> None:
         _seal_quietly()
 
 
-def _seal_quietly() -> int:
+def _seal_quietly(scope: str = "new") -> int:
     try:
-        return seal_pending()
+        return seal_pending(scope)
     except Exception:  # the action has committed; its row is sealed by the next seal or by verify
         log.exception("audit chain: sealing failed; the rows stay unsealed until the next seal")
         return 0
@@ -108,9 +127,24 @@ def _seal_quietly() -> int:
             close_old_connections()
 
 
+def start_sealer() -> Sealer:
+    """The sealer thread of this process, started if there is none (``siaga serve`` and each of its worker
+    processes; a forked process does not inherit the thread)."""
+    with _starting:
+        sealer = Sealer.running
+        if sealer is None or not sealer.is_alive():
+            sealer = Sealer()
+            sealer.start()
+        return sealer
+
+
+_starting = threading.Lock()
+
+
 class Sealer(threading.Thread):
-    """Seals in the background of ``siaga serve`` / ``siaga worker``: woken by each audited commit, and once a
-    minute anyway (for rows written by another process that has no sealer)."""
+    """Seals in the background of ``siaga serve`` / ``siaga worker``: woken by each audited commit (sealing
+    what is new), and once a minute anyway, looking back for late committers and for rows written by a
+    process without a sealer."""
 
     NAME = "siaga-audit-sealer"
     running: Sealer | None = None
@@ -128,11 +162,13 @@ class Sealer(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            self.wake.wait(self.interval)
+            woken = self.wake.wait(self.interval)
+            if woken and not self.stopping.is_set():
+                self.stopping.wait(DEBOUNCE_SECONDS)  # let a burst of commits (the CTI lane's) gather
             self.wake.clear()
             if not self.stopping.is_set():
-                self.sealed += _seal_quietly()
-        self.sealed += _seal_quietly()  # what the last commits left
+                self.sealed += _seal_quietly("new" if woken else "recent")
+        self.sealed += _seal_quietly("recent")  # what the last commits left
 
     def stop(self) -> None:
         self.stopping.set()

@@ -18,17 +18,18 @@ log = logging.getLogger("siaga")
 
 def start(*, polling: bool | None = None) -> list[threading.Thread]:
     from siaga.alerts.dispatch import Dispatcher
-    from siaga.core.auditchain import Sealer, seal_pending
+    from siaga.core.auditchain import seal_pending, start_sealer
     from siaga.webhooks.tasks import Worker
 
     try:  # rows a process left unsealed when it died between commit and seal
-        if sealed := seal_pending(None):
+        if sealed := seal_pending("all"):
             log.warning("audit chain: sealed %d row(s) left unsealed by an earlier process", sealed)
     except Exception:
         log.exception("audit chain: cannot seal at start; `siaga audit verify` will")
-    threads: list[Any] = [Sealer(), Worker(), Dispatcher()]
+    threads: list[Any] = [Worker(), Dispatcher()]
     for thread in threads:
         thread.start()
+    threads.insert(0, start_sealer())
     if settings.HAZARD_POLLING if polling is None else polling:
         from siaga.hazards.poller import start_all
 

@@ -340,6 +340,7 @@ class AuditChainHead(models.Model):
     name = models.CharField(max_length=20, unique=True, default="default")
     last_hash = models.CharField(max_length=64, blank=True)
     seals = models.PositiveBigIntegerField(default=0)
+    last_audit_id = models.BigIntegerField(default=0)  # every audit row above this id is unsealed
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

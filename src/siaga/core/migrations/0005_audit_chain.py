@@ -1,6 +1,6 @@
 """The audit log's hash chain (siaga.core.auditchain): seals and the chain head, seals append-only in the
-database like the audit rows (PostgreSQL refuses UPDATE and DELETE, SQLite UPDATE), and every audit row
-written before this migration sealed now, in id order."""
+database like the audit rows (PostgreSQL refuses UPDATE and DELETE, SQLite UPDATE). (Until 0006 existed
+this migration also sealed the rows written before it; 0006 does that now.)"""
 
 import django.db.models.deletion
 import django.utils.timezone
@@ -22,15 +22,12 @@ SQLITE_DOWN = "DROP TRIGGER IF EXISTS core_auditseal_no_update;"
 
 
 def forwards(apps, schema_editor):
-    from siaga.core.auditchain import seal_pending
-
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         schema_editor.execute(PG_UP, params=None)
     elif vendor == "sqlite":
         schema_editor.execute(SQLITE_UP)
-    seal_pending(None, models=(apps.get_model("core", "AuditLog"), apps.get_model("core", "AuditSeal"),
-                               apps.get_model("core", "AuditChainHead")))
+    # the rows written before are sealed by 0006, once the chain head knows its last sealed id
 
 
 def backwards(apps, schema_editor):

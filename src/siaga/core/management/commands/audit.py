@@ -26,9 +26,9 @@ class Command(BaseCommand):
         from siaga.core.auditchain import seal_pending, verify
 
         if options["verb"] == "seal":
-            self.stdout.write(f"sealed {seal_pending(None)} audit row(s)")
+            self.stdout.write(f"sealed {seal_pending('all')} audit row(s)")
             return
-        sealed = 0 if options["no_seal"] else seal_pending(None)
+        sealed = 0 if options["no_seal"] else seal_pending("all")
         report = verify()
         if options["json"]:
             self.stdout.write(json.dumps({"ok": report.ok, "rows": report.rows, "seals": report.seals,
