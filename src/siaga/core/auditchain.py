@@ -11,11 +11,13 @@ and the daily report carries it.
 
 Seals are added in commit order, not id order: :func:`seal_pending` runs in its own short transaction after
 each audited transaction commits (``transaction.on_commit``), holding only the chain head's lock, so it
-cannot deadlock with the actions' own row locks, and on PostgreSQL a row whose transaction committed late
-is sealed by the next minutely sweep. In ``siaga serve`` / ``siaga worker`` a :class:`Sealer` thread does it, woken by
-the commit, so that the CTI lane's batches (their audit rows are bulk-inserted) never wait for it; in
-other processes (commands, tests) the commit seals at once. If a process dies between commit and seal,
-the next seal (or ``siaga audit verify``, or the start of ``siaga serve``) seals what was left.
+cannot deadlock with the actions' own row locks; on PostgreSQL a row whose transaction committed after a
+later id was sealed is found by the sealer's minutely look-back. Every server process runs a
+:class:`Sealer` thread (:func:`start_sealer`), woken by the commit, so that the CTI lane's batches (their
+audit rows are bulk-inserted) never wait for it; in other processes (commands, tests) the commit seals at
+once. On SQLite a transaction seals its rows just before it commits instead (:func:`seal_soon`). If a
+process dies between commit and seal, the next seal (or ``siaga audit verify``, or the start of ``siaga
+serve``) seals what was left.
 """
 
 from __future__ import annotations
