@@ -184,8 +184,15 @@ def test_roster_page_shows_coverage_and_supervisors_edit_it(login: Any, site: Se
     page.wait_for_selector("#roster[data-ready='1']", timeout=15000)
     cell = f"td[data-cell='{month}-15/pagi']"
     assert "short" in (page.get_attribute(cell, "class") or "")  # nobody planned yet: understaffed
-    before = int(page.inner_text("#problem-count"))
     page.select_option(f"{cell} select[name=username]", "operator")
+    # someone else edits the roster meanwhile: the live refresh redraws the grid but keeps this choice
+    other = f"{month}-16/malam"
+    added = httpx.post(f"{site.url}/api/v1/roster", headers=site.headers("supervisor"),
+                       json={"date": f"{month}-16", "shift": "malam", "username": "op02", "role": "operator"})
+    assert added.status_code in (200, 201), added.text
+    page.wait_for_selector(f"td[data-cell='{other}'] .person", timeout=5000)
+    assert page.eval_on_selector(f"{cell} select[name=username]", "s => s.value") == "operator"
+    before = int(page.inner_text("#problem-count"))
     page.click(f"{cell} button[type=submit]")
     page.wait_for_selector(f"{cell} .person", timeout=5000)
     assert "operator" in page.inner_text(cell)

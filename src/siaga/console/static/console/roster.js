@@ -42,6 +42,9 @@
     const dates = [...new Set(shifts.map((s) => s.date))];
     const short = new Set(coverage.understaffed.map((r) => r.date + "/" + r.shift));
     const table = document.getElementById("grid");
+    // A live refresh (someone else edited the roster) must not undo a choice being made in a cell's form.
+    const chosen = new Map([...table.querySelectorAll("td[data-cell] form.add")].map((form) =>
+      [form.closest("td").dataset.cell, { username: form.username.value, role: form.role.value }]));
     table.replaceChildren(
       el("thead", {}, el("tr", {}, el("th", { text: gettext("Tanggal") }), codes.map((c) => el("th", { text: names[c] })))),
       el("tbody", {}, dates.map((d) => el("tr", {}, el("th", { text: d }), codes.map((c) => {
@@ -51,12 +54,12 @@
             p.name, p.role === "supervisor" ? " (S)" : "",
             canEdit ? el("button", { type: "button", class: "x", title: gettext("hapus"), "aria-label": gettext("hapus"),
                                      onclick: () => remove(p.id) }, "×") : null)),
-          canEdit ? addForm(d, c) : null);
+          canEdit ? addForm(d, c, chosen.get(d + "/" + c)) : null);
       })))));
   }
 
-  function addForm(day, code) {
-    return el("form", { class: "add", onsubmit: async (e) => {
+  function addForm(day, code, chosen) {
+    const form = el("form", { class: "add", onsubmit: async (e) => {
       e.preventDefault();
       const form = e.target;
       try {
@@ -69,6 +72,11 @@
       el("select", { name: "role", "aria-label": gettext("Peran") },
         el("option", { value: "operator", text: "O" }), el("option", { value: "supervisor", text: "S" })),
       el("button", { type: "submit", text: "+" }));
+    if (chosen) {  // kept only if that person is still on the list
+      if (state.staff.some((p) => p.username === chosen.username)) form.username.value = chosen.username;
+      form.role.value = chosen.role;
+    }
+    return form;
   }
 
   async function remove(id) {
