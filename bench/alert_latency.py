@@ -111,14 +111,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(doc: str | None) -> argparse.Namespace:
+    """--runs, --intervals and --db of the latency benchmarks; the database is set up and named."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--intervals", default="1,5", help="poll intervals in seconds, comma-separated")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
     setup(args.db)
     print(f"database: {args.db}; runs per interval: {args.runs}")
+    return args
+
+
+def main() -> None:
+    args = arguments(__doc__)
     print(f"{'poll interval':>13} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'goal p99 ms':>12} {'met':>4}")
     for series, interval in enumerate(float(v) for v in args.intervals.split(",")):
         latencies = measure(interval, args.runs, series)

@@ -19,7 +19,6 @@ for 1 to 100 warnings of the drill's size (computed from the encoded sections, n
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -30,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from alert_latency import percentile, setup
+from alert_latency import arguments, percentile
 
 
 def measure(interval: float, runs: int, series: int, on_air: list[int], sizes: list[float]) -> list[float]:
@@ -79,13 +78,7 @@ def measure(interval: float, runs: int, series: int, on_air: list[int], sizes: l
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--intervals", default="1,5", help="poll intervals in seconds, comma-separated")
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    args = parser.parse_args()
-    setup(args.db)
-    print(f"database: {args.db}; runs per interval: {args.runs}")
+    args = arguments(__doc__)
     print(f"{'poll interval':>13} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'goal p99 ms':>12} {'met':>4} "
           f"{'on air (max)':>13} {'repetition ms (max)':>20}")
     for series, interval in enumerate(float(v) for v in args.intervals.split(",")):
