@@ -8,7 +8,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SIAGA := $(BIN)/siaga
 
-.PHONY: run test lint typecheck bench demo messages clean-var setup
+.PHONY: run test test-clocks lint typecheck bench demo messages clean-var setup
+
+# The tests that count days, shifts, months and years, run again on four calendars (tests/clock.py):
+# a month's first day just after midnight WIB (still the day before in UTC), a month's last day late at
+# night, 31 December and 29 February.
+CLOCKS := 2027-03-01T00:20:00+07:00 2027-04-30T23:10:00+07:00 2027-12-31T21:00:00+07:00 2028-02-29T12:00:00+07:00
+CLOCK_TESTS := tests/core/test_clock.py tests/shifts tests/reports tests/incidents tests/calls/test_blocking.py tests/core/test_auditchain.py \
+	tests/hazards tests/alerts tests/webhooks tests/api/test_permissions.py \
+	tests/browser/test_flows.py::test_roster_page_shows_coverage_and_supervisors_edit_it
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -33,6 +41,12 @@ test: setup
 	$(BIN)/mypy
 	SIAGA_ENV=test $(SIAGA) makemigrations --check --dry-run
 	SIAGA_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
+
+test-clocks: setup
+	@for clock in $(CLOCKS); do \
+	  echo "=== SIAGA_TEST_CLOCK=$$clock"; \
+	  SIAGA_ENV=test SIAGA_TEST_CLOCK=$$clock $(BIN)/pytest -q $(CLOCK_TESTS) $(PYTEST_ARGS) || exit 1; \
+	done
 
 lint: setup
 	$(BIN)/ruff check src tests bench

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests import clock
+
 ROLE_USERS = {
     "operator": ("operator", None),
     "supervisor": ("supervisor", None),
@@ -18,6 +20,15 @@ ROLE_USERS = {
     "wall": ("wall", None),
     "admin": ("admin", None),
 }
+
+
+def pytest_configure(config: Any) -> None:
+    # SIAGA_TEST_CLOCK moves the clock of this process and of every process the tests start (tests/clock.py)
+    clock.start()
+
+
+def pytest_report_header(config: Any) -> str | None:
+    return f"test clock: {clock.now().isoformat()} ({clock.SETTING})" if clock.offset() is not None else None
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 import json
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,14 @@ from django.core.management import CommandError, call_command
 from siaga.broadcast.stb import SetTopBox, StbHttpServer
 from siaga.ews import ts
 from siaga.ews.sections import Location, Message, encode
+from tests import clock
 from tests.alerts.conftest import udp_port
 
 SHARED_CAP = Path(__file__).resolve().parents[3] / "shared" / "data" / "cap"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "siaga.cli", *args], capture_output=True, text=True, timeout=60,
+    return subprocess.run([*clock.siaga(), *args], capture_output=True, text=True, timeout=60,
                           check=False)
 
 
@@ -146,7 +146,7 @@ def test_stb_http_api(screen: Any) -> None:
 
 def test_stb_command_prints_state_changes(tmp_path: Path) -> None:
     port = udp_port()
-    process = subprocess.Popen([sys.executable, "-m", "siaga.cli", "stb", "--udp", f"127.0.0.1:{port}",
+    process = subprocess.Popen([*clock.siaga(), "stb", "--udp", f"127.0.0.1:{port}",
                                 "--postcode", "42431", "--terminal"], stdout=subprocess.PIPE, text=True)
     try:
         assert "tuned to" in process.stdout.readline()  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests import clock
 from tests.e2e.servers import Server, prepared_env, start
 
 CHROMIUM = os.environ.get("SIAGA_CHROMIUM", "/usr/bin/chromium")
@@ -39,6 +40,14 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+def new_context(browser: Any, **options: Any) -> Any:
+    """A browser context whose pages run on the test clock (tests/clock.py), as the servers do."""
+    context = browser.new_context(**options)
+    if clock.offset() is not None:
+        context.clock.install(time=clock.now())
+    return context
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: Any) -> Iterator[Server]:
     server = start(prepared_env(tmp_path_factory.mktemp("browser"), "siaga_browser"))
@@ -51,7 +60,7 @@ def login(browser: Any, site: Server) -> Any:
     contexts: list[Any] = []
 
     def open_as(user: str, width: int = 1600, height: int = 900) -> Any:
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+        context = new_context(browser, viewport={"width": width, "height": height}, locale="en-US")
         contexts.append(context)
         page = context.new_page()
         page.errors = []  # type: ignore[attr-defined]

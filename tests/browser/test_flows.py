@@ -4,6 +4,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from tests.browser.conftest import screenshot
 from tests.e2e.servers import Server
 
 pytestmark = pytest.mark.slow
+JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 def offered_and_answered(site: Server, number: str, with_fix: bool = False) -> int:
@@ -178,7 +180,9 @@ def test_supervisor_lifts_a_block_from_the_console(login: Any, site: Server) -> 
 
 
 def test_roster_page_shows_coverage_and_supervisors_edit_it(login: Any, site: Server) -> None:
-    month = (datetime.now(UTC) + timedelta(days=40)).strftime("%Y-%m")
+    # the demo plans this month and the next (Jakarta time); the month after those is nobody's yet
+    this_month = datetime.now(JAKARTA).date().replace(day=1)
+    month = (this_month + timedelta(days=62)).strftime("%Y-%m")
     page = login("supervisor")
     page.goto(f"{site.url}/roster/?month={month}")
     page.wait_for_selector("#roster[data-ready='1']", timeout=15000)

@@ -14,7 +14,7 @@ from siaga.broadcast.stb import SetTopBox, StbHttpServer
 from siaga.ews import ts
 from siaga.ews.sections import Location, Message, encode
 from tests.alerts.conftest import udp_port
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import new_context, screenshot
 
 AREA = (Location("42431", "Pulomerak"),)
 QUAKE = Message(package_id=1, level="WASPADA", disaster_code=1, locations=AREA, disaster_type="Gempa Bumi",
@@ -52,7 +52,7 @@ def tv(browser: Any) -> Iterator[tuple[Any, SetTopBox, Transmitter]]:
     server.start()
     sender = Transmitter(port)
     sender.start()
-    context = browser.new_context(viewport={"width": 1280, "height": 560})
+    context = new_context(browser, viewport={"width": 1280, "height": 560})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import PASSWORDS
+from tests.browser.conftest import PASSWORDS, new_context
 from tests.e2e.servers import prepared_env, start
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ def test_wall_on_node_b_shows_incident_from_node_a(browser: Any, tmp_path_factor
     env = prepared_env(tmp_path_factory.mktemp("two-nodes"), "siaga_browser_redis",
                        {"SIAGA_REDIS_URL": REDIS_URL, "SIAGA_REDIS_CHANNEL": f"siaga-test-{uuid.uuid4().hex}"})
     node_a, node_b = start(env), start(env)
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    context = new_context(browser, viewport={"width": 1920, "height": 1080})
     try:
         page = context.new_page()
         page.goto(node_b.url + "/login/")

@@ -3,14 +3,14 @@ wall (banner, evacuation layer) and on the public page without a reload."""
 
 from typing import Any
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import new_context, screenshot
 
 
 def test_desk_to_wall_and_public_page(login: Any, site: Any, browser: Any) -> None:
     wall = login("wall", 1920, 1080)
     wall.goto(site.url + "/wall/")
     wall.wait_for_selector("#banner", state="attached")
-    public_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    public_context = new_context(browser, viewport={"width": 1280, "height": 900})
     public = public_context.new_page()
     public.goto(site.url + "/peringatan/")
     assert public.locator("#no-warning").is_visible()

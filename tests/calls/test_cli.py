@@ -2,14 +2,15 @@
 
 import json
 import subprocess
-import sys
+
+from tests import clock
 
 SMS = ('A"ML=1;lt=+51.53321;lg=-0.12601;rd=14;top=20220131171748;lc=68;pm=W;si=234159000000000;'
        "ei=123456789012345;mcc=234;mnc=15;ml=126")
 
 
 def siaga(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "siaga.cli", *args], capture_output=True, text=True, input=stdin,
+    return subprocess.run([*clock.siaga(), *args], capture_output=True, text=True, input=stdin,
                           timeout=60)
 
 

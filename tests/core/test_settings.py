@@ -2,12 +2,13 @@
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-SIAGA = [sys.executable, "-m", "siaga.cli"]
+from tests import clock
+
+SIAGA = clock.siaga()
 
 
 def run(env: dict[str, str], tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,6 @@ import os
 import queue
 import socket
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,7 +15,9 @@ from typing import Any
 
 import httpx
 
-SIAGA = [sys.executable, "-m", "siaga.cli"]
+from tests import clock
+
+SIAGA = clock.siaga()
 
 
 def free_port() -> int:

@@ -2,8 +2,9 @@
 
 import json
 import subprocess
-import sys
 from pathlib import Path
+
+from tests import clock
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "siaga" / "hazards" / "data"
 KEYS = {"event_id", "time_utc", "magnitude", "depth_km", "lat", "lon", "tsunami_potential", "distance_km",
@@ -11,7 +12,7 @@ KEYS = {"event_id", "time_utc", "magnitude", "depth_km", "lat", "lon", "tsunami_
 
 
 def siaga(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "siaga.cli", *args], capture_output=True, input=stdin, timeout=60)
+    return subprocess.run([*clock.siaga(), *args], capture_output=True, input=stdin, timeout=60)
 
 
 def lines(result: subprocess.CompletedProcess[bytes]) -> list[dict]:  # type: ignore[type-arg]

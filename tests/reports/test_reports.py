@@ -3,7 +3,6 @@
 import json
 import shutil
 import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from siaga.calls.models import Call
 from siaga.formats import cti
 from siaga.incidents import actions
 from siaga.reports import compute, export, kpis, period
+from tests import clock
 
 pytestmark = pytest.mark.django_db
 
@@ -166,16 +166,16 @@ def test_web_page_and_download(client: Any, actors: Any, day: datetime) -> None:
 
 
 def test_cli_refuses_an_empty_day_and_writes_a_report(tmp_path: Path, settings: Any) -> None:
-    empty = subprocess.run([sys.executable, "-m", "siaga.cli", "report", "daily", "--date", "2001-01-01", "--format",
+    empty = subprocess.run([*clock.siaga(), "report", "daily", "--date", "2001-01-01", "--format",
                             "json", "--out", str(tmp_path / "r.json")], capture_output=True, text=True, timeout=120,
                            env=_env(settings))
     assert empty.returncode != 0 and "no calls or incidents" in empty.stderr
     assert not (tmp_path / "r.json").exists()
-    bad = subprocess.run([sys.executable, "-m", "siaga.cli", "report", "monthly", "--month", "2026-13", "--format",
+    bad = subprocess.run([*clock.siaga(), "report", "monthly", "--month", "2026-13", "--format",
                           "json", "--out", str(tmp_path / "m.json")], capture_output=True, text=True, timeout=120,
                          env=_env(settings))
     assert bad.returncode != 0 and "YYYY-MM" in bad.stderr
-    ok = subprocess.run([sys.executable, "-m", "siaga.cli", "report", "daily", "--date", "2001-01-01", "--format",
+    ok = subprocess.run([*clock.siaga(), "report", "daily", "--date", "2001-01-01", "--format",
                          "csv", "--out", str(tmp_path / "r.csv"), "--allow-empty", "--progress"], capture_output=True,
                         text=True, timeout=120, env=_env(settings))
     assert ok.returncode == 0, ok.stderr
@@ -194,6 +194,6 @@ def _env(settings: Any) -> dict[str, str]:
         env["SIAGA_DATABASE_URL"] = os.environ.get("SIAGA_TEST_DATABASE_URL", "")
     else:
         env["SIAGA_DATABASE_URL"] = f"sqlite:///{settings.VAR_DIR / 'cli-report.sqlite3'}"
-    subprocess.run([sys.executable, "-m", "siaga.cli", "migrate", "--noinput"], env=env, capture_output=True,
+    subprocess.run([*clock.siaga(), "migrate", "--noinput"], env=env, capture_output=True,
                    check=True, timeout=300)
     return env

@@ -1,7 +1,6 @@
 """The roster: adding people, refusing impossible entries, coverage, CSV export and all-or-nothing import."""
 
 import subprocess
-import sys
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +10,7 @@ from django.utils import timezone
 from siaga.core.errors import Conflict, ValidationFailed
 from siaga.shifts import actions, queries
 from siaga.shifts.models import RosterEntry
+from tests import clock
 from tests.conftest import make_actor
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +115,7 @@ def test_check_command_exit_codes(actors: Any, crew: Any) -> None:
 
 
 def test_check_command_refuses_bad_dates() -> None:
-    result = subprocess.run([sys.executable, "-m", "siaga.cli", "shifts", "check", "--from", "2026-13-01", "--to",
+    result = subprocess.run([*clock.siaga(), "shifts", "check", "--from", "2026-13-01", "--to",
                              "2026-12-01"], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "is not a date" in result.stderr
 
