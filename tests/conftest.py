@@ -66,6 +66,13 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
         load_all()
 
 
+@pytest.fixture
+def ews_only(settings: Any) -> Any:
+    """Only the ews alert channel is on: alerts go to the carousel's state and nowhere else."""
+    settings.ALERT_CHANNELS = ["ews"]
+    return settings
+
+
 @dataclass
 class Actor:
     """A user of a role with an API token, and the principal actions take."""

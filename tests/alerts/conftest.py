@@ -22,6 +22,18 @@ def udp_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def send_all(rounds: int = 3) -> None:
+    """Run the real dispatcher until every due delivery has been tried (the clock two hours ahead)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from siaga.alerts import dispatch
+
+    for _ in range(rounds):
+        dispatch.send_due(now=timezone.now() + timedelta(hours=2))
+
+
 def issue(actors: Any, **overrides: Any) -> Any:
     """A manual alert: written by the operator, approved by the supervisor."""
     from siaga.alerts import actions

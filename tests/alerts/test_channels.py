@@ -6,7 +6,6 @@ import threading
 import time
 import uuid
 import wave
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,14 +13,10 @@ from django.utils import timezone
 
 from siaga.alerts import dispatch
 from siaga.alerts.models import Delivery, DeliveryStatus
-from tests.alerts.conftest import issue
+from tests.alerts.conftest import issue, send_all
 
 pytestmark = pytest.mark.django_db
 
-
-def send_all(rounds: int = 3) -> None:
-    for _ in range(rounds):
-        dispatch.send_due(now=timezone.now() + timedelta(hours=2))
 
 
 def test_mqtt_retained_qos1_per_kecamatan(actors: Any, settings: Any, mqtt_broker: str) -> None:

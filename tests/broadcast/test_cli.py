@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from siaga.broadcast.stb import SetTopBox, StbHttpServer
 from siaga.ews import ts
-from siaga.ews.sections import Location, Message, encode
+from siaga.ews.sections import Location, Message, encode_messages
 from tests import clock
 from tests.alerts.conftest import udp_port
 
@@ -35,16 +35,31 @@ def test_encode_then_decode(tmp_path: Path) -> None:
     decoded = run("ews", "decode", str(out))
     assert decoded.returncode == 0, decoded.stderr
     [item] = [json.loads(line) for line in decoded.stdout.splitlines()]
-    assert (item["level"], item["disaster_code"], item["postcodes"], item["authority"], item["version"]) == \
-        ("AWAS", "02", ["42431", "42435"], "BMKG", 0)
+    assert (item["level"], item["disaster_code"], item["postcodes"], item["authority"], item["versions"]) == \
+        ("AWAS", "02", ["42431", "42435"], "BMKG", {"TRDW": 0, "TCDW": 0, "TMDW": 0})
     assert item["message"] == "AWAS TSUNAMI: segera evakuasi" and item["position"] == "6.85 LS 105.22 BT"
+    assert "1 package(s)" in done.stderr and "no programme" not in decoded.stderr
+
+
+def test_a_city_wide_warning_is_split_into_packages_and_a_long_message_shortened(tmp_path: Path) -> None:
+    codes = [f"424{n}" for n in (11, 12, 13, 14, 15, 16, 17, 18, 19, 22, 23, 24)]
+    out = tmp_path / "city.ts"
+    done = run("ews", "encode", "--level", "AWAS", "--disaster", "02", "--postcodes", ",".join(codes),
+               "--message", "Segera evakuasi ke tempat tinggi. " * 200, "--out", str(out), "--tmdw-form", "mtk")
+    assert done.returncode == 0, done.stderr
+    assert "3 package(s), 12 location(s)" in done.stderr and "message shortened" in done.stderr
+    items = [json.loads(line) for line in run("ews", "decode", str(out), "--tmdw-form", "mtk").stdout.splitlines()]
+    assert [len(i["postcodes"]) for i in items] == [5, 5, 2]
+    assert sorted(code for i in items for code in i["postcodes"]) == codes
+    assert all(i["message"].endswith("...") for i in items)
 
 
 @pytest.mark.parametrize(("args", "words"), [
     (["--disaster", "99"], "not a known disaster code"),
     (["--disaster", "zz"], "hex code"),
     (["--postcodes", "4243"], "five digits"),
-    (["--message", "x" * 4100], "message is"),
+    (["--level", "END"], "invalid choice"),
+    (["--pid", "0x90"], "invalid choice"),
 ])
 def test_encode_refuses_with_a_clear_message(tmp_path: Path, args: list[str], words: str) -> None:
     base = {"--level": "AWAS", "--disaster": "02", "--postcodes": "42431", "--message": "x"}
@@ -69,8 +84,11 @@ def test_from_cap_of_a_real_alert_and_a_cap_without_postcodes(tmp_path: Path, re
     call_command("ews", "from-cap", str(tmp_path / "alert.xml"), "--out", str(tmp_path / "a.ts"), "--seconds", "1")
     from siaga.broadcast.management.commands.ews import decode
 
-    [item] = decode((tmp_path / "a.ts").read_bytes())
-    assert item["level"] == "AWAS" and item["disaster_code"] == "02" and "42431" in item["postcodes"]
+    items = decode((tmp_path / "a.ts").read_bytes())
+    codes = [code for i in items for code in i["postcodes"]]
+    assert len(items) == 6 and len(codes) == len(set(codes)) == 29  # 29 postcodes, each once
+    item = next(i for i in items if "42431" in i["postcodes"])
+    assert item["level"] == "AWAS" and item["disaster_code"] == "02"
     assert item["message"].startswith("[LATIHAN] AWAS TSUNAMI") and item["characteristic"].startswith("LATIHAN")
     assert item["position"] == "6.85 LS 105.22 BT"
     others = sorted(SHARED_CAP.glob("*.xml"))
@@ -91,9 +109,10 @@ def test_encode_into_a_video_gives_a_programme_with_the_warning_beside_it(tmp_pa
     assert len(mixed) == video.stat().st_size  # the video's length and bitrate, its nulls carrying the warning
     probe = subprocess.run([tool("ffprobe"), "-v", "error", "-show_programs", "-of", "json",
                             str(tmp_path / "mixed.ts")], capture_output=True, text=True, check=True)
-    [programme] = json.loads(probe.stdout)["programs"]
-    kinds = {s["id"]: s.get("codec_name", s.get("codec_tag")) for s in programme["streams"]}
-    assert kinds.get("0x80") == "0x0005" and "mpeg2video" in kinds.values()
+    programmes = {p["program_num"]: p for p in json.loads(probe.stdout)["programs"]}
+    assert set(programmes) == {1, 0x038F}
+    assert {s["id"]: s.get("codec_tag") for s in programmes[0x038F]["streams"]} == {"0x80": "0x0005"}
+    assert "mpeg2video" in {s.get("codec_name") for s in programmes[1]["streams"]}
     decoded = run("ews", "decode", str(tmp_path / "mixed.ts"))
     [item] = [json.loads(line) for line in decoded.stdout.splitlines()]
     assert (item["level"], item["message"], item["pid"]) == ("SIAGA", "Gempa M6.1 dirasakan kuat", 0x80)
@@ -101,8 +120,18 @@ def test_encode_into_a_video_gives_a_programme_with_the_warning_beside_it(tmp_pa
     refused = run(*args[:-1], str(clash), "--out", str(tmp_path / "x.ts"))
     assert refused.returncode == 1 and "already uses PID 0x0080" in refused.stderr and "--pid" in refused.stderr
     assert not (tmp_path / "x.ts").exists()
-    moved = run(*args[:-1], str(clash), "--pid", "0x90", "--out", str(tmp_path / "y.ts"))
+    moved = run(*args[:-1], str(clash), "--pid", "0x038F", "--out", str(tmp_path / "y.ts"))
     assert moved.returncode == 0, moved.stderr
+    assert json.loads(run("ews", "decode", str(tmp_path / "y.ts"), "--pid", "0x038F").stdout)["pid"] == 0x038F
+
+
+def test_decode_says_when_no_box_would_watch(tmp_path: Path) -> None:
+    carousel = ts.Carousel(ts.Service(service_id=1))
+    carousel.set_sections(encode_messages([Message(key="x", level="AWAS", disaster_code=2,
+                                                   locations=(Location("42431"),), text="AWAS")], 0))
+    (tmp_path / "old.ts").write_bytes(carousel.seconds(1.0))
+    done = run("ews", "decode", str(tmp_path / "old.ts"))
+    assert done.returncode == 0 and "lists no programme 0x038F" in done.stderr
 
 
 def test_decode_refuses_what_is_not_a_transport_stream(tmp_path: Path) -> None:
@@ -125,16 +154,17 @@ def test_stb_http_api(screen: Any) -> None:
     page = httpx.get(server.url + "/")
     assert page.status_code == 200 and "Emulator Set-Top Box" in page.text
     assert httpx.get(server.url + "/state").json()["overlay"] == "none"
-    message = Message(package_id=1, level="AWAS", disaster_code=2, locations=(Location("42431"),),
-                      text="AWAS TSUNAMI")
-    for section in encode([message], 1):
-        box._section(section)
+    message = Message(key="t", level="AWAS", disaster_code=2, locations=(Location("42431"),), text="AWAS TSUNAMI")
+    carousel = ts.Carousel()
+    carousel.set_sections(encode_messages([message], 1))
+    box.feed(carousel.seconds(0.5))
     state = httpx.get(server.url + "/state").json()
     assert (state["overlay"], state["level"], state["sound"], state["alert_id"]) == ("fullscreen", "AWAS", "playing", 1)
     sound = httpx.get(server.url + "/sound.wav", timeout=60)
     assert sound.status_code == 200 and sound.content[:4] == b"RIFF" and len(sound.content) > 16_000 * 2 * 5
     answer = httpx.post(server.url + "/key", json={"key": "POWER"}).json()
     assert answer["accepted"] is False and answer["state"]["overlay"] == "fullscreen"
+    assert answer["state"]["watching"] is True and answer["state"]["versions"] == {"TRDW": 1, "TCDW": 1, "TMDW": 1}
     # a plain form from another site cannot press keys
     assert httpx.post(server.url + "/key", data={"key": "POWER"}).status_code == 415
     assert httpx.post(server.url + "/key", json={"key": "HOME"}).status_code == 400
@@ -151,14 +181,15 @@ def test_stb_command_prints_state_changes(tmp_path: Path) -> None:
     try:
         assert "tuned to" in process.stdout.readline()  # type: ignore[union-attr]
         carousel = ts.Carousel()
-        carousel.set_sections(encode([Message(package_id=2, level="WASPADA", disaster_code=1,
-                                              locations=(Location("42431"),), text="Gempa dirasakan")], 1))
+        carousel.set_sections(encode_messages([Message(key="q", level="WASPADA", disaster_code=1,
+                                                       locations=(Location("42431"),), text="Gempa dirasakan")], 1))
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
             for _ in range(40):
                 sender.sendto(b"".join(carousel.next_packets(7)), ("127.0.0.1", port))
                 time.sleep(0.005)
-        line = process.stdout.readline()  # type: ignore[union-attr]
-        assert "ticker" in line and "WASPADA" in line and "Gempa dirasakan" in line
+        lines = [process.stdout.readline() for _ in range(2)]  # type: ignore[union-attr]
+        assert "EWS is watched" in lines[0]
+        assert "ticker" in lines[1] and "WASPADA" in lines[1] and "Gempa dirasakan" in lines[1]
     finally:
         process.terminate()
         process.wait(10)

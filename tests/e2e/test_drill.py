@@ -18,7 +18,7 @@ def test_the_tsunami_drill_end_to_end() -> None:
     rows = {n: {line.split()[0]: line for line in step.splitlines() if line.strip()[:5].isdigit()}
             for n, step in ((1, step1), (2, step2), (3, step3))}
     assert " ticker " in rows[1]["42431"] and "WASPADA" in rows[1]["42431"]
-    assert " window " in rows[1]["42442"]  # kominfo2024: a 30% window
+    assert " strip " in rows[1]["42441"] and "mstar" in rows[1]["42441"]  # a real MStar box: a 30% strip
     assert " none " in rows[1]["42111"]  # Kota Serang: not our area
     for postcode in ("42431", "42441", "42417", "42442"):
         assert " fullscreen AWAS    playing" in rows[2][postcode] and "LATIHAN" in rows[2][postcode]
@@ -26,4 +26,5 @@ def test_the_tsunami_drill_end_to_end() -> None:
     assert " none " in rows[2]["42111"]
     assert "tombol diabaikan: BACK, EXIT, MENU, OK, CH_UP, VOL_DOWN, POWER -> fullscreen" in step2
     assert "peringatan masih disiarkan -> fullscreen" in step2
+    assert "(mstar): EXIT diabaikan, POWER -> off; POWER lagi -> fullscreen" in step2
     assert "Selesai: setiap STB menampilkan yang seharusnya." in out

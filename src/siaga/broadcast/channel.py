@@ -22,11 +22,12 @@ class EwsChannel:
         return ["carousel"] if alert.postcodes else []
 
     def send(self, delivery: Delivery, alert: Alert) -> dict[str, Any]:
-        from siaga.broadcast.onair import NoPackageFree, put_on_air
+        from siaga.broadcast.onair import put_on_air
+        from siaga.ews.sections import EncodeError
 
         try:
             return put_on_air(alert)
-        except (NoPackageFree, NotBroadcastable) as exc:
+        except (NotBroadcastable, EncodeError) as exc:
             raise ChannelError(str(exc)) from None
 
 

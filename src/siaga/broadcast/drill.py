@@ -29,10 +29,10 @@ class Box:
 
 BOXES = (
     Box("42431", "Pulomerak (pantai)"),
-    Box("42441", "Ciwandan (kawasan industri)"),
-    Box("42417", "Cilegon (pusat kota)", "mtk"),
-    Box("42442", "Citangkil", "kominfo2024"),
-    Box("42111", "Kota Serang (di luar Cilegon)"),
+    Box("42441", "Ciwandan (kawasan industri)", "mstar"),
+    Box("42417", "Cilegon (pusat kota)", "mstar"),
+    Box("42442", "Citangkil"),
+    Box("42111", "Kota Serang (di luar Cilegon)", "mstar"),
 )
 GROUP = "239.255.112.1:5004"
 
@@ -132,7 +132,7 @@ def run(out: Callable[[str], None], *, udp: str = GROUP, interval: float = 1.0, 
         # five minutes ago: a quake of its own, not an earlier report of the next one
         drill.publish("autogempa", "autogempa_drill_selat_sunda_m5_felt.json",
                       at=datetime.now(UTC) - timedelta(minutes=5))
-        seen = drill.wait(lambda states: all(s["overlay"] in ("ticker", "window") for spec, s in states
+        seen = drill.wait(lambda states: all(s["overlay"] in ("ticker", "strip") for spec, s in states
                                              if not spec.postcode.startswith("421")), 30)
         ok &= seen
         time.sleep(1.0)
@@ -157,6 +157,17 @@ def run(out: Callable[[str], None], *, udp: str = GROUP, interval: float = 1.0, 
         back = drill.wait(lambda states: states[0][1]["overlay"] == "fullscreen", 5)
         ok &= back and len(ignored) == 7
         out(f"  ... peringatan masih disiarkan -> {first.state()['overlay']}")
+        mstar = next((box for spec, box, _server in drill.boxes if spec.profile == "mstar"
+                      and not spec.postcode.startswith("421")), None)
+        if mstar is not None:  # a real MStar box still lets POWER through: standby, and back on
+            mstar.key("EXIT")
+            mstar.key("POWER")
+            asleep = mstar.state()["power"]
+            mstar.key("POWER")
+            woke = drill.wait(lambda states: mstar.state()["overlay"] == "fullscreen", 5)
+            ok &= woke and asleep == "off"
+            out(f"  STB {mstar.receiver.postcode} (mstar): EXIT diabaikan, POWER -> {asleep}; POWER lagi -> "
+                f"{mstar.state()['overlay']}")
         outside = [s for spec, s in drill.states() if spec.postcode.startswith("421")]
         ok &= all(s["overlay"] == "none" for s in outside)
 

@@ -1,19 +1,22 @@
 """What the EWS carousel carries, kept in the database so that every process (``siaga serve``, a separate
-``siaga ews broadcast``) puts the same sections on air at the same version.
+``siaga ews broadcast``) puts the same sections on air at the same versions.
 
-A warning thread gets a package_id (1-255) when it first goes on TV and keeps it through its Updates. Its
-Cancel, an Update to "nothing on TV" or its expiry turns it into level END, which stays on air for
-``SIAGA_EWS_END_SECONDS`` so that receivers clear it; then the package_id is free again. The carousel's
-version (0-31) moves on whenever the set of sections changes, and survives restarts (it lives in
-:class:`~siaga.broadcast.models.CarouselState`), so receivers never take new content for a repeat.
+A warning thread is on air from its first message with a level for TV until its Cancel, an Update to
+"nothing on TV", or its expiry: then it simply leaves the carousel, and the new TRDW version without it is
+what makes a box leave the warning (receivers know no end level). What is on air is planned afresh on every
+change (:func:`siaga.ews.sections.plan`: packages of at most 5 postcodes, each postcode with the strongest
+warning in force there); each sub-table's version moves on only when that sub-table's content changes, so
+an update of a message's text does not make a box leave and rebuild a full-screen warning. The versions
+survive restarts (:class:`~siaga.broadcast.models.CarouselState`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
-from datetime import datetime, timedelta
+import logging
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -22,13 +25,11 @@ from django.utils import timezone
 
 from siaga.alerts.models import Alert
 from siaga.broadcast.models import CarouselState, OnAir
-from siaga.ews import fromcap
+from siaga.ews import fromcap, layout, sections
 from siaga.ews.sections import Location, Message
 from siaga.formats import cap
 
-
-class NoPackageFree(RuntimeError):
-    """All 255 package ids are on air."""
+log = logging.getLogger("siaga.broadcast")
 
 
 def to_json(message: Message) -> dict[str, Any]:
@@ -43,68 +44,69 @@ def from_json(data: dict[str, Any]) -> Message:
     return Message(**values)
 
 
+@dataclass
+class OnAirState:
+    """The carousel now: versions of TRDW / TCDW / TMDW, the packages, their section bodies, the plan's notes."""
+
+    versions: dict[str, int]
+    revision: int
+    packages: list[sections.Package]
+    bodies: dict[int, list[bytes]]
+    notes: list[str]
+
+    def sections(self) -> list[bytes]:
+        return sections.encode_tables(self.bodies, {ext: self.versions[name]
+                                                    for ext, name in layout.SUBTABLES.items()})
+
+    @property
+    def warnings(self) -> int:
+        return len({p.key for p in self.packages})
+
+
 def _state() -> CarouselState:
     CarouselState.objects.get_or_create(name="default")
     return CarouselState.objects.select_for_update().get(name="default")
 
 
-def _ended(row: OnAir, now: datetime) -> datetime | None:
-    if row.ended_at is not None:
-        return row.ended_at
-    if row.expires_at is not None and row.expires_at <= now:
-        return row.expires_at
-    return None
+def in_force(now: datetime) -> list[OnAir]:
+    rows = OnAir.objects.filter(ended_at__isnull=True).order_by("pk")
+    return [row for row in rows if row.expires_at is None or row.expires_at > now]
 
 
-def _messages(rows: list[OnAir], now: datetime) -> tuple[list[Message], list[OnAir]]:
-    """(what is on air, rows whose END has been on air long enough to leave)"""
-    window = timedelta(seconds=settings.EWS_END_SECONDS)
-    messages, leaving = [], []
-    for row in rows:
-        message = from_json(row.message)
-        ended = _ended(row, now)
-        if ended is None:
-            messages.append(message)
-        elif now - ended < window:
-            if message.level != "END":  # expired: the END a Cancel would have put on air
-                message = dataclasses.replace(message, level="END", text=row.end_text or "BERAKHIR")
-            messages.append(message)
-        else:
-            leaving.append(row)
-    return sorted(messages, key=lambda m: m.package_id), leaving
+def _digest(bodies: list[bytes]) -> str:
+    return hashlib.sha256(b"".join(len(b).to_bytes(2, "big") + b for b in bodies)).hexdigest()
 
 
-def _digest(messages: list[Message]) -> str:
-    blob = json.dumps([to_json(m) for m in messages], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(blob.encode()).hexdigest()
+def _refresh(state: CarouselState, now: datetime) -> OnAirState:
+    form = settings.EWS_TMDW_FORM
+    messages = [from_json(row.message) for row in in_force(now)]
+    planned = sections.plan(messages, form)
+    bodies = sections.tables(planned.packages, form)
+    versions = dict(state.versions or {})
+    digests = dict(state.digests or {})
+    changed = []
+    for extension, name in layout.SUBTABLES.items():
+        digest = _digest(bodies[extension])
+        if digests.get(name) != digest or state.form != form:
+            versions[name] = (versions.get(name, 0) + 1) % 32 if name in digests else versions.get(name, 0)
+            digests[name] = digest
+            changed.append(name)
+    if changed:
+        if planned.notes != state.notes:
+            for note in planned.notes:
+                log.warning("EWS carousel: %s", note)
+        state.versions, state.digests, state.form, state.notes = versions, digests, form, planned.notes
+        state.revision += 1
+        state.changed_at = now
+        state.save(update_fields=["versions", "digests", "form", "notes", "revision", "changed_at"])
+    return OnAirState(versions, state.revision, planned.packages, bodies, planned.notes)
 
 
-def _refresh(state: CarouselState, now: datetime) -> tuple[int, list[Message]]:
-    rows = list(OnAir.objects.filter(package_id__isnull=False).order_by("package_id"))
-    messages, leaving = _messages(rows, now)
-    if leaving:
-        OnAir.objects.filter(pk__in=[row.pk for row in leaving]).update(package_id=None)
-    digest = _digest(messages)
-    if digest != state.digest:
-        state.version = (state.version + 1) % 32
-        state.digest, state.changed_at = digest, now
-        state.save(update_fields=["version", "digest", "changed_at"])
-    return state.version, messages
-
-
-def snapshot(now: datetime | None = None) -> tuple[int, list[Message]]:
-    """The carousel's version and the warnings it carries now (ENDs included)."""
+def snapshot(now: datetime | None = None) -> OnAirState:
+    """What the carousel carries now (expired warnings leave as the clock passes their expiry)."""
     now = now or timezone.now()
     with transaction.atomic():
         return _refresh(_state(), now)
-
-
-def _free_package() -> int:
-    used = set(OnAir.objects.filter(package_id__isnull=False).values_list("package_id", flat=True))
-    for candidate in range(1, 256):
-        if candidate not in used:
-            return candidate
-    raise NoPackageFree("all 255 EWS package ids are on air")
 
 
 def put_on_air(alert: Alert, now: datetime | None = None) -> dict[str, Any]:
@@ -115,30 +117,32 @@ def put_on_air(alert: Alert, now: datetime | None = None) -> dict[str, Any]:
         state = _state()
         row = OnAir.objects.select_for_update().filter(thread_id=alert.thread_id).first()
         if row is not None and row.alert_id > alert.pk:
-            return {"on_air": row.package_id is not None, "skipped": "a later message of this warning is on air",
-                    "version": state.version}
-        info = fromcap._info(parsed)
-        level = fromcap.level_of(parsed, info)
-        if level == "END" and (row is None or row.package_id is None):
-            return {"on_air": False, "skipped": "this warning was never on air", "version": state.version}
-        package = row.package_id if row is not None and row.package_id is not None else _free_package()
-        message = fromcap.message_of(parsed, package)
-        values = {"alert": alert, "package_id": package, "level": level, "message": to_json(message),
-                  "end_text": fromcap.end_text(parsed),
-                  "expires_at": alert.expires, "ended_at": now if level == "END" else None, "updated_at": now}
-        if row is None:
-            row = OnAir.objects.create(thread_id=alert.thread_id, **values)
+            return {"on_air": row.ended_at is None, "skipped": "a later message of this warning is on air",
+                    "versions": state.versions}
+        level = fromcap.level_of(parsed, fromcap.info_of(parsed))
+        if level is None:
+            if row is None or row.ended_at is not None:
+                return {"on_air": False, "skipped": "this warning is not on air", "versions": state.versions}
+            row.alert, row.ended_at, row.updated_at = alert, now, now
+            row.save(update_fields=["alert", "ended_at", "updated_at"])
         else:
-            for name, value in values.items():
-                setattr(row, name, value)
+            message = fromcap.message_of(parsed)
+            if row is None:
+                row = OnAir.objects.create(thread_id=alert.thread_id, alert=alert, level=level, message={},
+                                           expires_at=alert.expires, updated_at=now)
+            message = dataclasses.replace(message, key=f"thread-{alert.thread_id}", order=row.pk)
+            row.alert, row.level, row.message = alert, level, to_json(message)
+            row.expires_at, row.ended_at, row.updated_at = alert.expires, None, now
             row.save()
-        version, messages = _refresh(state, now)
-    _announce(version)
-    return {"on_air": True, "package_id": package, "level": level, "version": version,
-            "postcodes": message.postcodes, "warnings_on_air": len(messages)}
+        result = _refresh(state, now)
+    _announce(result.revision)
+    mine = [p for p in result.packages if p.key == f"thread-{alert.thread_id}"]
+    return {"on_air": bool(mine), "level": level, "packages": [p.package_id for p in mine],
+            "postcodes": sorted({code for p in mine for code in p.postcodes}), "versions": result.versions,
+            "warnings_on_air": result.warnings, "notes": result.notes}
 
 
-def _announce(version: int) -> None:
+def _announce(revision: int) -> None:
     from siaga.core.events import publish_on_commit
 
-    publish_on_commit("ews.changed", {"version": version})
+    publish_on_commit("ews.changed", {"revision": revision})

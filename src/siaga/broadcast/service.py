@@ -3,7 +3,9 @@
 :class:`CarouselService` is a thread (``siaga serve`` starts one when ``SIAGA_EWS_UDP`` is set; ``siaga ews
 broadcast`` runs one in the foreground). It sends 7 packets per datagram (1,316 bytes, as IPTV does), paced
 to the bitrate; it rereads what is on air when the ``ews.changed`` event arrives and at least every second
-(for expiries, and for changes made by another process). Destinations may be multicast groups.
+(for expiries, and for changes made by another process). Destinations may be multicast groups. It always
+sends: with nothing on air an empty TRDW says so, because a box takes silence for nothing at all and keeps
+whatever it shows.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ import logging
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import close_old_connections
 
 from siaga.ews import sections, ts
 from siaga.ews.udp import is_multicast, parse_address
+
+if TYPE_CHECKING:
+    from siaga.broadcast.onair import OnAirState
 
 log = logging.getLogger("siaga.broadcast")
 PACKETS_PER_DATAGRAM = 7
@@ -37,8 +42,8 @@ class CarouselService(threading.Thread):
         self.carousel = make_carousel()
         self.stopping = threading.Event()
         self._changed = threading.Event()
-        self.version: int | None = None
-        self.on_air: list[sections.Message] = []
+        self.state: OnAirState | None = None
+        self._sections: list[bytes] | None = None
         self.datagrams = 0
         self.failing: set[tuple[str, int]] = set()
         self.on_version = on_version
@@ -57,29 +62,30 @@ class CarouselService(threading.Thread):
 
         close_old_connections()
         try:
-            version, messages = snapshot()
+            state = snapshot()
+            encoded = state.sections()
+        except sections.EncodeError:
+            log.exception("EWS carousel: what is on air cannot be encoded; the last sections stay on air")
+            return
         except Exception:  # the database is away: keep sending what is on air
             log.exception("EWS carousel: cannot read what is on air; the last sections stay on air")
             return
         finally:
             close_old_connections()
-        if version != self.version or messages != self.on_air:
-            try:
-                encoded = sections.encode(messages, version)
-            except sections.EncodeError:
-                log.exception("EWS carousel: version %d cannot be encoded; the last sections stay on air", version)
-                return
-            self.carousel.set_sections(encoded)
-            if version != self.version:
-                log.info("EWS carousel: version %d, %d warning(s) on air", version, len(messages))
-                if self.carousel.overbooked:
-                    log.warning("EWS carousel: one repetition of version %d takes %.0f ms at %d bit/s, longer "
-                                "than SIAGA_EWS_REPEAT_MS=%d; raise SIAGA_EWS_BITRATE", version,
-                                self.carousel.repetition_seconds * 1000, self.carousel.bitrate,
-                                settings.EWS_REPEAT_MS)
-            self.version, self.on_air = version, messages
-            if self.on_version is not None:
-                self.on_version(version, messages)
+        if encoded == self._sections:
+            return
+        self.carousel.set_sections(encoded)
+        self._sections, previous, self.state = encoded, self.state, state
+        if previous is None or previous.versions != state.versions:
+            log.info("EWS carousel: TRDW %d TCDW %d TMDW %d, %d package(s) of %d warning(s) on air",
+                     state.versions["TRDW"], state.versions["TCDW"], state.versions["TMDW"], len(state.packages),
+                     state.warnings)
+            if self.carousel.overbooked:
+                log.warning("EWS carousel: one repetition takes %.0f ms at %d bit/s, longer than "
+                            "SIAGA_EWS_REPEAT_MS=%d; raise SIAGA_EWS_BITRATE", self.carousel.repetition_seconds * 1000,
+                            self.carousel.bitrate, settings.EWS_REPEAT_MS)
+        if self.on_version is not None:
+            self.on_version(state)
 
     def _listen(self) -> Any:
         from siaga.core.events import get_bus

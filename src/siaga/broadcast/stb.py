@@ -1,8 +1,8 @@
 """The set-top-box emulator: a tuner on UDP, the receiver state machine, and the screen as a web page.
 
-It receives the TS as a tuner would (a UDP address; multicast groups are joined on loopback), finds the EWS
-PID from the PMT (the private-section stream marked with private_data_specifier 0x2168; the configured
-PID until a PMT is seen), and feeds the EWS sections to :class:`siaga.ews.receiver.Receiver`.
+It receives the TS as a tuner would (a UDP address; multicast groups are joined on loopback) and hands the
+packets to :class:`siaga.ews.receiver.Receiver`, which reads them as a real box does (the PAT's programme
+0x038F, PID 0x0080 only).
 
 HTTP (loopback by default; it is a television, it has no users; POSTs must be JSON, so that no web page
 elsewhere can press its keys with a plain form):
@@ -27,8 +27,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
-from siaga.ews import layout
-from siaga.ews.demux import EwsSections
 from siaga.ews.receiver import KEYS, PROFILES, Receiver, State
 from siaga.ews.udp import is_multicast, parse_address
 
@@ -38,7 +36,7 @@ log = logging.getLogger("siaga.stb")
 class Tuner(threading.Thread):
     """Datagrams in, EWS sections out to the receiver. Knows nothing of the screen."""
 
-    def __init__(self, address: str, deliver: Callable[[bytes], None], pid: int = layout.DEFAULT_PID) -> None:
+    def __init__(self, address: str, deliver: Callable[[bytes], None]) -> None:
         super().__init__(name=f"stb-tuner-{address}", daemon=True)
         host, port = parse_address(address)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
@@ -53,14 +51,9 @@ class Tuner(threading.Thread):
         self.sock.settimeout(0.2)
         self.address = f"{host}:{self.sock.getsockname()[1]}"
         self.deliver = deliver
-        self.sections = EwsSections(pid)
         self.stopping = threading.Event()
         self.datagrams = 0
         self.last_datagram_at: float | None = None
-
-    def feed(self, data: bytes) -> None:
-        for _pid, section in self.sections.feed(data):
-            self.deliver(section)
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -74,7 +67,7 @@ class Tuner(threading.Thread):
                 raise
             self.datagrams += 1
             self.last_datagram_at = time.monotonic()
-            self.feed(data)
+            self.deliver(data)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -84,15 +77,14 @@ class Tuner(threading.Thread):
 class SetTopBox:
     """A receiver with a tuner and a clock; every entry point takes the lock."""
 
-    def __init__(self, postcode: str, profile: str = "seed", *, udp: str | None = None,
-                 pid: int = layout.DEFAULT_PID, name: str = "",
-                 on_change: Callable[[State, str], None] | None = None) -> None:
+    def __init__(self, postcode: str, profile: str = "seed", *, udp: str | None = None, name: str = "",
+                 tmdw_form: str | None = None, on_change: Callable[[State, str], None] | None = None) -> None:
         self.name = name or postcode
         self.lock = threading.Lock()
         self.changes: list[dict[str, Any]] = []
         self._listener = on_change
-        self.receiver = Receiver(postcode, profile, on_change=self._changed)
-        self.tuner = Tuner(udp, self._section, pid) if udp else None
+        self.receiver = Receiver(postcode, profile, on_change=self._changed, tmdw_form=tmdw_form)
+        self.tuner = Tuner(udp, self.feed) if udp else None
         self.stopping = threading.Event()
         self._clock = threading.Thread(target=self._tick, name="stb-clock", daemon=True)
 
@@ -104,9 +96,10 @@ class SetTopBox:
         if self._listener is not None:
             self._listener(state, what)
 
-    def _section(self, data: bytes) -> None:
+    def feed(self, data: bytes) -> None:
+        """TS packets, as the tuner delivers them."""
         with self.lock:
-            self.receiver.section(data, time.monotonic())
+            self.receiver.feed(data, time.monotonic())
 
     def _tick(self) -> None:
         while not self.stopping.wait(0.2):
@@ -126,7 +119,8 @@ class SetTopBox:
     def state(self) -> dict[str, Any]:
         with self.lock:
             data = self.receiver.state.as_json()
-        data.update(name=self.name, postcode=self.receiver.postcode, profile=self.receiver.profile,
+        data.update(name=self.name, postcode=self.receiver.postcode, profile=self.receiver.profile_name,
+                    tmdw_form=self.receiver.form,
                     tuner=self.tuner.address if self.tuner else None,
                     signal=bool(self.tuner and self.tuner.last_datagram_at
                                 and time.monotonic() - self.tuner.last_datagram_at < 2.0))
@@ -243,6 +237,7 @@ class StbHttpServer(ThreadingHTTPServer):
 
 def describe(profile: str) -> str:
     rows = [f"{level}: {p.overlay} {p.coverage}%{' + suara' if p.sound else ''}"
-            f"{' (remote terkunci)' if p.locked else ''}{f' {p.seconds:g} s' if p.seconds else ''}"
-            for level, p in PROFILES[profile].items()]
+            f"{' (tombol diabaikan' + (', kecuali POWER' if p.power_passes else '') + ')' if p.locked else ''}"
+            f"{' (' + '/'.join(p.dismiss[:3]) + ' menutup)' if p.dismiss else ''}"
+            for level, p in PROFILES[profile].levels.items()]
     return "; ".join(rows)

@@ -114,13 +114,16 @@ TTS_COMMAND = env.str("TTS_COMMAND", "espeak-ng")  # the WAV of the Indonesian t
 
 # DVB-T2 EWS (siaga.broadcast): the carousel `siaga serve` sends, and its transport stream
 EWS_UDP = env.list("EWS_UDP", [])  # host:port destinations (multicast groups too); empty: serve sends none
-EWS_PID = env.int("EWS_PID", 0x0080, minimum=0x0020)
+EWS_PID = env.int("EWS_PID", 0x0080, minimum=0x0020)  # boxes read 0x0080 (and try 0x038F); they ignore the PMT
 EWS_BITRATE = env.int("EWS_BITRATE", 500_000, minimum=50_000)  # bit/s of the carousel's TS
 EWS_REPEAT_MS = env.int("EWS_REPEAT_MS", 250, minimum=50)  # every section again at least this often (<= 500)
-EWS_END_SECONDS = env.int("EWS_END_SECONDS", 600, minimum=30)  # an ended warning stays on air as END this long
+EWS_TMDW_FORM = env.choice("EWS_TMDW_FORM", "mstar", ("mstar", "mtk"))  # how the viewers' boxes read the TMDW
 EWS_SERVICE_NAME = env.str("EWS_SERVICE_NAME", "EWS Kota Cilegon")
-if EWS_REPEAT_MS > 500 or EWS_PID > 0x1FFE:
-    raise ImproperlyConfigured("SIAGA_EWS_REPEAT_MS must be at most 500 and SIAGA_EWS_PID at most 8190")
+if EWS_REPEAT_MS > 500:
+    raise ImproperlyConfigured("SIAGA_EWS_REPEAT_MS must be at most 500")
+if EWS_PID not in (0x0080, 0x038F):
+    raise ImproperlyConfigured(f"SIAGA_EWS_PID={EWS_PID:#06x}: set-top boxes read the EWS on PID 0x0080 (and try "
+                               "0x038F when it is silent); they do not follow the PMT, so no other PID reaches them")
 
 # --------------------------------------------------------------------------------------------------------
 # Layer 3: computed

@@ -110,11 +110,11 @@ def sections(data: bytes, pids: set[int] | None = None) -> list[tuple[int, bytes
 
 
 class EwsSections:
-    """TS bytes in, EWS sections out: follows the PAT to the PMT and takes the EWS PID from it (the private
-    section stream with the Indonesian private_data_specifier); until a PMT names one, ``pid`` is used.
-    With ``follow_pmt=False`` only ``pid`` is read."""
+    """TS bytes in, EWS sections out, from ``pid`` (0x0080, as real boxes read: they do not follow the PMT).
+    With ``follow_pmt`` the PID is taken from the PMT instead (the private-section stream with the Indonesian
+    private_data_specifier), for analysing streams made by others."""
 
-    def __init__(self, pid: int | None = 0x0080, *, follow_pmt: bool = True) -> None:
+    def __init__(self, pid: int | None = 0x0080, *, follow_pmt: bool = False) -> None:
         self.demux = Demux()
         self.pid = pid
         self.follow_pmt = follow_pmt

@@ -1,10 +1,11 @@
 """MPEG-TS for the EWS carousel: PSI tables (PAT, PMT, SDT), packetising sections, a constant-bitrate mux.
 
-One programme (service) whose PMT lists the EWS PID as stream_type 0x05 (private sections) with the
-private_data_specifier 0x00002168, and optionally the elementary streams of a video TS into whose null
-packets the carousel is inserted (:func:`insert_into`). The SDT carries original_network_id 0x2168.
-Every packet is 188 bytes; continuity counters run per PID; the output has a constant bitrate: what is not
-due is a null packet.
+The EWS is programme 0x038F (a box watches EWS only when the PAT lists it) whose PMT lists the EWS PID
+0x0080 as stream_type 0x05 (private sections) with the private_data_specifier 0x00002168; the SDT carries
+original_network_id 0x2168. Inserted into a video TS (:func:`insert_into`), the carousel keeps the video's
+programmes, PMTs and SDT and rewrites only the PAT, which then lists them and programme 0x038F. Every packet
+is 188 bytes; continuity counters run per PID; the output has a constant bitrate: what is not due is a null
+packet.
 """
 
 from __future__ import annotations
@@ -60,23 +61,25 @@ class Stream:
 @dataclass
 class Service:
     transport_stream_id: int = 1
-    service_id: int = 1
+    service_id: int = layout.PROGRAM_NUMBER
     pmt_pid: int = 0x0100
-    ews_pid: int = layout.DEFAULT_PID
+    ews_pid: int = layout.PID
     pcr_pid: int = NULL_PID
     provider: str = "Siaga112"
     name: str = "EWS Siaga112"
-    other_streams: list[Stream] = field(default_factory=list)
+    other_programs: dict[int, int] = field(default_factory=dict)  # a video's programme number -> its PMT PID
+    send_sdt: bool = True  # False beside a video, whose own SDT stays
 
     def pat(self, version: int = 0) -> bytes:
-        body = struct.pack(">HH", self.service_id, 0xE000 | self.pmt_pid)
+        programs = {**self.other_programs, self.service_id: self.pmt_pid}
+        body = b"".join(struct.pack(">HH", number, 0xE000 | pid) for number, pid in sorted(programs.items()))
         return psi_section(PAT_TABLE, self.transport_stream_id, version, body)
 
     def pmt(self, version: int = 0) -> bytes:
         program_info = private_data_specifier()
         body = struct.pack(">HH", 0xE000 | self.pcr_pid, 0xF000 | len(program_info)) + program_info
         ews = Stream(STREAM_TYPE_PRIVATE_SECTIONS, self.ews_pid, private_data_specifier())
-        for stream in [*self.other_streams, ews]:
+        for stream in [ews]:
             body += struct.pack(">BHH", stream.stream_type, 0xE000 | stream.pid, 0xF000 | len(stream.descriptors))
             body += stream.descriptors
         return psi_section(PMT_TABLE, self.service_id, version, body)
@@ -164,7 +167,7 @@ class Carousel:
             self._queue += self.packetiser.packets(PAT_PID, service.pat())
             self._queue += self.packetiser.packets(service.pmt_pid, service.pmt())
             self._due["psi"] = now + self._every["psi"]
-        if now >= self._due["sdt"]:
+        if now >= self._due["sdt"] and service.send_sdt:
             self._queue += self.packetiser.packets(SDT_PID, service.sdt())
             self._due["sdt"] = now + self._every["sdt"]
         if now >= self._due["ews"] and not self._pending:
@@ -262,37 +265,37 @@ def measure_bitrate(data: bytes) -> int:
 
 
 def insert_into(video: bytes, carousel: Carousel, *, loops: int = 1) -> bytes:
-    """Our carousel inside a constant-bitrate video TS, as an EWS inserter does: the video's own PSI and
-    null packets are replaced by the carousel's packets (our PAT / PMT list the video's streams too).
-    The video must be CBR with room to spare (ffmpeg ``-muxrate``), and the carousel's bitrate the video's
-    (:func:`measure_bitrate`), so that its schedule keeps time; ``loops`` plays the video several times.
-    ValueError when the video has no programme or already uses the EWS PID."""
+    """Our carousel inside a constant-bitrate video TS, as an EWS inserter does: the video's null packets and
+    its PAT are replaced by the carousel's packets; its PMTs, SDT and streams pass unchanged, and our PAT lists
+    its programmes beside programme 0x038F. The video must be CBR with room to spare (ffmpeg ``-muxrate``),
+    and the carousel's bitrate the video's (:func:`measure_bitrate`), so that its schedule keeps time;
+    ``loops`` plays the video several times. ValueError when the video has no PAT, already has programme
+    0x038F, or uses the EWS PID."""
     from siaga.ews.demux import Demux
 
-    demux = Demux()
-    pmt_pid = None
-    for pid, section in demux.feed(video):
+    programmes: dict[int, int] | None = None
+    for pid, section in Demux({PAT_PID}).feed(video):
         if pid == PAT_PID and section[0] == PAT_TABLE:
-            programmes = parse_pat(section)
-            if programmes:
-                carousel.service.service_id, pmt_pid = next(iter(programmes.items()))
-                carousel.service.transport_stream_id = int.from_bytes(section[3:5], "big")
-        elif pmt_pid is not None and pid == pmt_pid and section[0] == PMT_TABLE:
-            pcr, streams = parse_pmt(section)
-            carousel.service.pmt_pid, carousel.service.pcr_pid = pmt_pid, pcr  # ours replaces theirs
-            carousel.service.other_streams = list(streams)
+            programmes = {n: p for n, p in parse_pat(section).items() if n != 0}
+            carousel.service.transport_stream_id = int.from_bytes(section[3:5], "big")
             break
-    else:
-        raise ValueError("the video TS has no PAT and PMT")
-    ews_pid = carousel.service.ews_pid
-    if ews_pid in {s.pid for s in streams} | {pmt_pid, pcr} or any(pid_of(p) == ews_pid for p in split_packets(video)):
-        raise ValueError(f"the video TS already uses PID 0x{ews_pid:04X}, the EWS PID: choose another EWS PID")
-    drop = {PAT_PID, SDT_PID, 0x0010, 0x0012, pmt_pid}
+    if programmes is None:
+        raise ValueError("the video TS has no PAT")
+    service = carousel.service
+    if service.service_id in programmes:
+        raise ValueError(f"the video TS already has programme 0x{service.service_id:04X}, the EWS programme")
+    used = {pid_of(p) for p in split_packets(video)}
+    if service.ews_pid in used:
+        raise ValueError(f"the video TS already uses PID 0x{service.ews_pid:04X}, the EWS PID: choose the other "
+                         f"EWS PID (0x{layout.ALTERNATE_PID:04X} or 0x{layout.PID:04X})")
+    while service.pmt_pid in used or service.pmt_pid in programmes.values() or service.pmt_pid == service.ews_pid:
+        service.pmt_pid += 1
+    service.other_programs, service.send_sdt = programmes, False
     out = []
     for _ in range(loops):
         for packet in split_packets(video):
             pid = pid_of(packet)
-            if pid == NULL_PID or pid in drop:
+            if pid in (NULL_PID, PAT_PID):
                 out.append(carousel.next_packet())
             else:
                 carousel.index += 1

@@ -1,5 +1,6 @@
-"""``siaga stb --udp HOST:PORT --postcode 42431 [--http HOST:PORT] [--profile seed|kominfo2024|mtk]``:
-a set-top box that receives the EWS carousel over UDP. Its screen is a web page at --http; without
+"""``siaga stb --udp HOST:PORT --postcode 42431 [--http HOST:PORT] [--profile seed|mstar|mtk]``:
+a set-top box that receives the EWS carousel over UDP (``--tmdw-form mtk`` for a seed box under an MTK-form
+head-end). Its screen is a web page at --http; without
 --http (or with --terminal too) every change of state is printed as a line."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from siaga.ews.layout import TMDW_FORMS
 from siaga.ews.receiver import PROFILES, State
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -26,6 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--http", default=None, help="HOST:PORT of the screen page and the /state, /key, "
                                                          "/mains API (loopback unless you mean otherwise)")
         parser.add_argument("--profile", default="seed", choices=sorted(PROFILES))
+        parser.add_argument("--tmdw-form", choices=TMDW_FORMS, default=None,
+                            help="how the box reads the TMDW (default: its profile's; seed: mstar)")
         parser.add_argument("--terminal", action="store_true", help="print state changes (default without --http)")
         parser.add_argument("--name", default="")
 
@@ -45,7 +49,7 @@ class Command(BaseCommand):
 
         try:
             box = SetTopBox(postcode, options["profile"], udp=options["udp"], name=options["name"],
-                            on_change=printed if terminal else None)
+                            tmdw_form=options["tmdw_form"], on_change=printed if terminal else None)
             server = StbHttpServer(box, options["http"]) if options["http"] else None
         except (ValueError, OSError) as exc:
             raise CommandError(f"cannot start the emulator: {exc}") from None
