@@ -98,8 +98,9 @@ def test_disagreeing_lintang_is_noted_not_fatal() -> None:
     ("Berpotensi tsunami", True, True),
     ("BERPOTENSI TSUNAMI.", True, True),
     ("  tidak   BERPOTENSI   Tsunami ", False, True),
-    ("", False, True),
-    # unknown wordings: still answered, conservatively
+    # missing and unknown wordings: not known, so the policy decides from BMKG's tsunami criteria
+    ("", False, False),
+    ("   ", False, False),
     ("Waspada potensi tsunami susulan", True, False),
     ("Tidak ada potensi tsunami", False, False),
     ("Tidak berpotensi tsunami. Berpotensi tsunami di Selat Sunda", True, False),

@@ -77,8 +77,6 @@ def test_drill_phases() -> None:
     (lambda d: d["info"].update(point={"coordinates": "98.39"}), "info.point.coordinates"),
     (lambda d: d.update(sent="2023-04-25 kemarin WIB"), "sent"),
     (lambda d: d["info"].update(magnitude="M"), "info.magnitude"),
-    (lambda d: d["info"]["wzarea"][0].update(level="BAHAYA"), "info.wzarea.level"),
-    (lambda d: d["info"].update(wzarea="SUMUT"), "info.wzarea"),
     (lambda d: d["info"].update(date="32-13-23"), "info.date"),
 ])
 def test_bad_fields_are_named(mutate, field: str) -> None:  # type: ignore[no-untyped-def]
@@ -87,6 +85,26 @@ def test_bad_fields_are_named(mutate, field: str) -> None:  # type: ignore[no-un
     with pytest.raises(FormatError) as caught:
         inatews.parse(json.dumps(document).encode())
     assert caught.value.field == field
+
+
+def test_an_unreadable_zone_never_drops_the_warning() -> None:
+    """When in doubt, warn: a zone's unknown level is read as AWAS, a zone naming no place is left out, a
+    wzarea that is not a list leaves no zone; the warning stays a tsunami warning and says what it did."""
+    document = json.loads(MENTAWAI.read_bytes())
+    zones = document["info"]["wzarea"]
+    zones[0]["level"] = "BAHAYA"
+    zones.append({"level": "SIAGA"})
+    zones.append("SUMUT")
+    warning = inatews.parse(json.dumps(document).encode())
+    assert warning.zones[0].level == "AWAS" and len(warning.zones) == 2  # the two of the capture
+    assert [p.split(": ", 1)[1] for p in warning.problems] == [
+        "level 'BAHAYA' is not WASPADA, SIAGA or AWAS: read as AWAS",
+        "names neither a province nor a district; left out", "not an object; left out"]
+    document["info"]["wzarea"] = "SUMUT"
+    document["info"]["potential"] = ""
+    unreadable = inatews.parse(json.dumps(document).encode())
+    assert unreadable.zones == () and unreadable.quake.tsunami_potential and "no zone could be read" in \
+        unreadable.problems[0]
 
 
 def test_usgs_feature_collection() -> None:

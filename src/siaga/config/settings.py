@@ -81,6 +81,9 @@ POLICY_FELT_PLACES = env.list("POLICY_FELT_PLACES",
                               ["Cilegon", "Serang", "Anyer", "Merak", "Pandeglang", "Lampung Selatan"])
 POLICY_ZONE_PROVINCES = env.list("POLICY_ZONE_PROVINCES", ["BANTEN"])  # InaTEWS zones that are "our area"
 POLICY_ZONE_DISTRICTS = env.list("POLICY_ZONE_DISTRICTS", ["CILEGON"])
+# BMKG's criteria for a tsunami-capable quake, used when the Potensi sentence is missing or not known
+POLICY_CRITERIA_MAGNITUDE = env.float("POLICY_CRITERIA_MAGNITUDE", 7.0)
+POLICY_CRITERIA_DEPTH_KM = env.float("POLICY_CRITERIA_DEPTH_KM", 100.0)
 
 # Hazard feeds (siaga.hazards.poller). BMKG allows about 60 requests a minute per address: three feeds every
 # 5 s is 36. SIAGA_INATEWS_FEEDS has no default: its address comes with the BMKG agreement.

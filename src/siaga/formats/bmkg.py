@@ -9,11 +9,16 @@ one used here), ``Coordinates`` (``"lat,lon"``; in the XML ``point/coordinates``
 (absent in gempadirasakan), ``Dirasakan`` (MMI by place) and ``Shakemap`` (an image file name).
 
 The records carry no event id; :func:`siaga.formats.quake.bmkg_event_id` makes one from the origin time.
+
+:func:`parse_each` reads every record on its own: one malformed record (a bad magnitude, a missing time) is
+reported with its index and field and the others are still read, because the next record in the list may
+be a tsunami. :func:`parse` is the strict form (the first bad record is an error).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -41,17 +46,56 @@ class BmkgError(FormatError):
     """A BMKG record that cannot be used, with the field that is wrong."""
 
 
+@dataclass(frozen=True, slots=True)
+class BadRecord:
+    """A record of a feed document that could not be used: which one, which field, and why."""
+
+    index: int
+    field: str
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "message": self.message}
+
+
 def parse(data: bytes, source: str = "bmkg") -> list[Quake]:
-    """The quakes in a BMKG feed document, JSON or XML (told apart by the first character)."""
+    """The quakes in a BMKG feed document, JSON or XML (told apart by the first character); the first bad
+    record is an error."""
+    quakes, bad = parse_each(data, source)
+    if bad:
+        raise BmkgError(bad[0].message, bad[0].field)
+    return quakes
+
+
+def parse_each(data: bytes, source: str = "bmkg") -> tuple[list[Quake], list[BadRecord]]:
+    """The quakes of the records that are good, and what is wrong with the others. A document that is not a
+    BMKG feed at all (not JSON or XML, no Infogempa, no gempa) is still an error: there is no record to keep."""
     head = data.lstrip()[:1]
     if head in (b"{", b"["):
-        return parse_json(data, source)
-    if head == b"<":
-        return parse_xml(data, source)
-    raise BmkgError(f"{source}: the document is neither JSON nor XML", "document")
+        records = _json_records(data, source)
+    elif head == b"<":
+        records = _xml_records(data, source)
+    else:
+        raise BmkgError(f"{source}: the document is neither JSON nor XML", "document")
+    quakes: list[Quake] = []
+    bad: list[BadRecord] = []
+    for index, record in enumerate(records):
+        try:
+            quakes.append(record_to_quake(record, source, index))
+        except FormatError as exc:
+            bad.append(BadRecord(index, exc.field or "gempa", exc.message))
+    return quakes, bad
 
 
 def parse_json(data: bytes | str, source: str = "bmkg") -> list[Quake]:
+    return [record_to_quake(r, source, i) for i, r in enumerate(_json_records(data, source))]
+
+
+def parse_xml(data: bytes, source: str = "bmkg") -> list[Quake]:
+    return [record_to_quake(r, source, i) for i, r in enumerate(_xml_records(data, source))]
+
+
+def _json_records(data: bytes | str, source: str) -> list[Any]:
     try:
         document = json.loads(data)
     except (ValueError, RecursionError) as exc:
@@ -65,10 +109,10 @@ def parse_json(data: bytes | str, source: str = "bmkg") -> list[Quake]:
         records = [records]
     if not isinstance(records, list):
         raise BmkgError(f"{source}: gempa must be an object or a list", "gempa")
-    return [record_to_quake(record, source, index) for index, record in enumerate(records)]
+    return records
 
 
-def parse_xml(data: bytes, source: str = "bmkg") -> list[Quake]:
+def _xml_records(data: bytes, source: str) -> list[dict[str, Any]]:
     root = xmlsafe.parse(data, source)
     if xmlsafe.local(root.tag) != "Infogempa":
         raise BmkgError(f"{source}: the root element is {xmlsafe.local(root.tag)!r}, not Infogempa", "Infogempa")
@@ -88,7 +132,7 @@ def parse_xml(data: bytes, source: str = "bmkg") -> list[Quake]:
         records.append(record)
     if not records:
         raise BmkgError(f"{source}: Infogempa has no gempa", "gempa")
-    return [record_to_quake(record, source, index) for index, record in enumerate(records)]
+    return records
 
 
 def record_to_quake(record: Any, source: str, index: int = 0) -> Quake:

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 
 from siaga.formats import bmkg, inatews, usgs, xmlsafe
+from siaga.formats.bmkg import BadRecord
 from siaga.formats.errors import FormatError
 from siaga.formats.inatews import TsunamiWarning
 from siaga.formats.quake import Quake, same_event
@@ -19,6 +20,14 @@ from siaga.formats.quake import Quake, same_event
 class Reading:
     quake: Quake
     warning: TsunamiWarning | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """The readings of one document, and the records of it that could not be used (BMKG lists)."""
+
+    readings: list[Reading]
+    bad: list[BadRecord]
 
 
 def kind_of(data: bytes) -> str:
@@ -51,14 +60,25 @@ def kind_of(data: bytes) -> str:
 
 
 def read(data: bytes, source: str | None = None) -> list[Reading]:
-    """The readings of one document; ``source`` names the BMKG feed (autogempa, ...) when known."""
+    """The readings of one document; ``source`` names the BMKG feed (autogempa, ...) when known. Strict: a bad
+    record is an error (:func:`read_each` keeps the good ones)."""
+    document = read_each(data, source)
+    if document.bad:
+        raise FormatError(document.bad[0].message, document.bad[0].field)
+    return document.readings
+
+
+def read_each(data: bytes, source: str | None = None) -> Document:
+    """The readings of the good records of one document and what is wrong with the others; FormatError only
+    when the document itself cannot be read."""
     kind = kind_of(data)
     if kind == "bmkg":
-        return [Reading(q) for q in bmkg.parse(data, source or "bmkg")]
+        quakes, bad = bmkg.parse_each(data, source or "bmkg")
+        return Document([Reading(q) for q in quakes], bad)
     if kind == "inatews":
         warning = inatews.parse(data)
-        return [Reading(warning.quake, warning)]
-    return [Reading(q) for q in usgs.parse(data)]
+        return Document([Reading(warning.quake, warning)], [])
+    return Document([Reading(q) for q in usgs.parse(data)], [])
 
 
 def distinct(readings: list[Reading]) -> list[Reading]:

@@ -74,6 +74,7 @@ class TsunamiWarning:
     zones: tuple[Zone, ...]
     quake: Quake
     bmkg_event_id: str
+    problems: tuple[str, ...] = ()  # zones that had to be read in the safe direction (a person should look)
 
     @property
     def ended(self) -> bool:
@@ -91,6 +92,7 @@ class TsunamiWarning:
             "headline": self.headline, "description": self.description, "instruction": self.instruction,
             "instructions": list(self.instructions), "zones": [z.as_json() for z in self.zones],
             "quake": self.quake.as_json(), "bmkg_event_id": self.bmkg_event_id, "ended": self.ended,
+            "problems": list(self.problems),
         }
 
 
@@ -167,9 +169,9 @@ def from_dict(document: dict[str, Any]) -> TsunamiWarning:
     subject = text_of(info, "subject", what, required=False)
     phase_match = re.search(r"PD\s*-?\s*(\d)", subject, re.IGNORECASE)
     own_id = text_of(info, "eventid", what, required=False) or text_of(document, "identifier", what)
-    zones = _zones(info.get("wzarea"), what)
-    if zones and not potential:
-        # warning zones are tsunami potential, whatever the sentence says
+    zones, problems = _zones(info.get("wzarea"), what)
+    if (zones or problems) and not potential:
+        # warning zones are tsunami potential, whatever the sentence says (unreadable ones too)
         potential = True
     quake = Quake(
         source="inatews", event_id=bmkg_event_id(origin), time_utc=origin, magnitude=magnitude, depth_km=depth,
@@ -187,35 +189,53 @@ def from_dict(document: dict[str, Any]) -> TsunamiWarning:
         description=text_of(info, "description", what, required=False),
         instruction=text_of(info, "instruction", what, required=False),
         instructions=tuple(i for i in instructions if i), zones=zones, quake=quake, bmkg_event_id=own_id,
+        problems=problems,
     )
 
 
-def _zones(raw: Any, what: str) -> tuple[Zone, ...]:
+def _zones(raw: Any, what: str) -> tuple[tuple[Zone, ...], tuple[str, ...]]:
+    """The warning zones, and what was wrong with any of them. A zone is never dropped for its level: an
+    unreadable level is read as AWAS (when in doubt, warn); a zone that names no place cannot be matched to
+    any coast and is left out; both are reported for a person to check."""
     if raw is None or raw == "":
-        return ()
+        return (), ()
     if isinstance(raw, dict):
         raw = [raw]
     if not isinstance(raw, list):
-        raise InatewsError(f"{what}: info.wzarea must be a list", "info.wzarea")
+        return (), (f"{what}: info.wzarea must be a list of zones, not {type(raw).__name__}: no zone could be "
+                    "read",)
     zones: list[Zone] = []
+    problems: list[str] = []
     seen: set[tuple[str, str, str]] = set()
     for index, entry in enumerate(raw):
         where = f"{what} info.wzarea[{index}]"
         if not isinstance(entry, dict):
-            raise InatewsError(f"{where}: must be an object", "info.wzarea")
-        level = text_of(entry, "level", where).upper()
+            problems.append(f"{where}: not an object; left out")
+            continue
+        try:
+            level = text_of(entry, "level", where, required=False).upper()
+            province = text_of(entry, "province", where, required=False)
+            district = text_of(entry, "district", where, required=False)
+        except FormatError as exc:
+            problems.append(f"{exc.message}; left out")
+            continue
         if level not in LEVEL_RANK:
-            raise InatewsError(f"{where}: level {level!r} is not WASPADA, SIAGA or AWAS", "info.wzarea.level")
-        province = text_of(entry, "province", where, required=False)
-        district = text_of(entry, "district", where, required=False)
+            problems.append(f"{where}: level {level!r} is not WASPADA, SIAGA or AWAS: read as AWAS")
+            level = "AWAS"
         if not province and not district:
-            raise InatewsError(f"{where}: names neither a province nor a district", "info.wzarea.district")
-        date, clock = text_of(entry, "date", where, required=False), text_of(entry, "time", where, required=False)
-        arrival = date_and_clock(date, clock, where, "info.wzarea.date", "info.wzarea.time") if date and clock \
-            else None
+            problems.append(f"{where}: names neither a province nor a district; left out")
+            continue
+        arrival = None
+        try:
+            date, clock = text_of(entry, "date", where, required=False), text_of(entry, "time", where,
+                                                                                  required=False)
+            if date and clock:
+                arrival = date_and_clock(date, clock, where, "info.wzarea.date", "info.wzarea.time")
+        except FormatError as exc:
+            problems.append(f"{exc.message}; the arrival time is left out")
         key = (province.upper(), district.upper(), level)
         if key in seen:  # BMKG repeats zones (the Mentawai 2023 PD-1 names Nias Selatan twice)
             continue
         seen.add(key)
         zones.append(Zone(province, district, level, arrival))
-    return tuple(zones)
+    return tuple(zones), tuple(problems)

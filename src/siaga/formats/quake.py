@@ -235,11 +235,12 @@ def tsunami_potential(text: str) -> tuple[bool, bool]:
 
     Conservative by design: any mention of tsunami that is not negated within the same clause counts as
     potential ("Tidak berpotensi tsunami. Berpotensi tsunami di ..." is potential). ``known`` is False for a
-    wording not seen before, which the caller must log loudly; the answer is still given.
+    wording not seen before and for a missing or empty one: the policy then decides from BMKG's own tsunami
+    criteria (:func:`siaga.hazards.policy.decide`), never from the absence of a word.
     """
     normal = _normalise(text)
     if not normal:
-        return False, True
+        return False, False
     known = normal in KNOWN_NO_POTENTIAL or normal in KNOWN_POTENTIAL
     potential = False
     for clause in re.split(r"[.;:!?,()\n]", normal):

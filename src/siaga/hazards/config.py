@@ -18,6 +18,8 @@ def policy_config() -> PolicyConfig:
         felt_places=tuple(settings.POLICY_FELT_PLACES),
         zone_provinces=tuple(settings.POLICY_ZONE_PROVINCES),
         zone_districts=tuple(settings.POLICY_ZONE_DISTRICTS),
+        criteria_magnitude=settings.POLICY_CRITERIA_MAGNITUDE,
+        criteria_depth_km=settings.POLICY_CRITERIA_DEPTH_KM,
     )
 
 

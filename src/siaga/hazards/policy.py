@@ -14,6 +14,12 @@ Pure (no Django): the console command, the pollers and the tests call the same f
 ``none``
     Everything else. It is still recorded and shown in the command centre.
 
+When BMKG's ``Potensi`` sentence is missing, empty or not one seen before, its absence never means "no
+tsunami": the decision follows BMKG's own criteria for a tsunami-capable quake (M >= 7.0, at most 100 km
+deep, the epicentre at sea or not known to be on land) with the same distances, and is flagged for the
+supervisor (:attr:`Decision.review`). So is a tsunami warning whose zones had to be read in the safe
+direction (an unreadable level read as AWAS).
+
 The default distance for tsunami relevance is 300 km from the city boundary. Measured from Cilegon's
 boundary: Anak Krakatau 56 km, the Sunda Strait mouth 140 km, the Sunda megathrust off Ujung Kulon about
 210 km, the Java trench south of Banten about 215 km, the 2009 Tasikmalaya quake 279 km; the 2006
@@ -46,11 +52,15 @@ class WarningLike(Protocol):
     @property
     def ended(self) -> bool: ...
 
+    @property
+    def problems(self) -> tuple[str, ...]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class WarningState:
     zones: tuple[Zone, ...]
     ended: bool
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,8 @@ class PolicyConfig:
     felt_places: tuple[str, ...] = ("Cilegon", "Serang", "Anyer", "Merak", "Pandeglang", "Lampung Selatan")
     zone_provinces: tuple[str, ...] = ("BANTEN",)
     zone_districts: tuple[str, ...] = ("CILEGON",)
+    criteria_magnitude: float = 7.0  # BMKG: a quake that can cause a tsunami
+    criteria_depth_km: float = 100.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +93,12 @@ class Decision:
     reasons: tuple[str, ...]  # machine codes, most important first
     our_zones: tuple[Zone, ...] = field(default=())
     ended: bool = False
+    review: tuple[str, ...] = ()  # why a person should check this automatic decision (codes); empty: nothing
 
     def as_json(self) -> dict[str, Any]:
         return {"display": self.display, "ews_level": self.ews_level, "distance_km": round(self.distance_km, 1),
                 "reasons": list(self.reasons), "our_zones": [z.as_json() for z in self.our_zones],
-                "ended": self.ended}
+                "ended": self.ended, "review": list(self.review)}
 
 
 REASON_TEXT = {
@@ -104,7 +117,20 @@ REASON_TEXT = {
     "far_or_small": ("Jauh atau kecil: hanya dicatat", "Far away or small: recorded only"),
     "warning_ended": ("Peringatan dini tsunami telah berakhir", "The tsunami warning has ended"),
     "unknown_potential_wording": ("Kalimat potensi BMKG belum dikenal", "BMKG potential wording not seen before"),
+    "missing_potential_wording": ("BMKG tidak menyebut potensi tsunami", "BMKG gave no tsunami potential"),
+    "tsunami_criteria": ("Memenuhi kriteria tsunami BMKG (M >= 7, dangkal, di laut)",
+                         "Meets BMKG's tsunami criteria (M >= 7, shallow, at sea)"),
+    "inatews_zone_unreadable": ("Zona InaTEWS tidak terbaca; dibaca ke arah aman",
+                                "An InaTEWS zone could not be read; read in the safe direction"),
 }
+
+
+def tsunami_criteria(quake: Quake, config: PolicyConfig) -> bool:
+    """BMKG's criteria for a quake that can cause a tsunami: M >= 7.0, at most 100 km deep (a missing depth
+    counts as shallow), the epicentre at sea or not known to be on land (BMKG writes "di darat")."""
+    on_land = "di darat" in quake.region.lower()
+    shallow = quake.depth_km is None or quake.depth_km <= config.criteria_depth_km
+    return quake.magnitude >= config.criteria_magnitude and shallow and not on_land
 
 
 def _names_district(zone: Zone, config: PolicyConfig) -> bool:
@@ -135,30 +161,44 @@ def felt_here(quake: Quake, config: PolicyConfig) -> bool:
 def decide(quake: Quake, city: City, config: PolicyConfig, warning: WarningLike | None = None) -> Decision:
     """What the people of ``city`` see for this quake (and its InaTEWS warning, when there is one)."""
     distance = city.distance_km(quake.lat, quake.lon)
-    notes: list[str] = [] if quake.potential_known else ["unknown_potential_wording"]
+    notes: list[str] = []
+    review: list[str] = []
+    if not quake.potential_known:
+        notes.append("unknown_potential_wording" if quake.potential_text.strip() else "missing_potential_wording")
+        if quake.potential_text.strip():
+            review.append("unknown_potential_wording")
+    if warning is not None and warning.problems:
+        notes.append("inatews_zone_unreadable")
+        review.append("inatews_zone_unreadable")
     if warning is not None and warning.ended:
-        return Decision("none", None, distance, ("warning_ended", *notes), ended=True)
-    potential = quake.tsunami_potential or (warning is not None and bool(warning.zones))
+        return Decision("none", None, distance, ("warning_ended", *notes), ended=True, review=tuple(review))
+    potential = quake.tsunami_potential or (warning is not None and bool(warning.zones or warning.problems))
+    if not potential and not quake.potential_known and tsunami_criteria(quake, config):
+        potential = True  # when in doubt, warn: the sentence says nothing we know, the quake can cause a tsunami
+        notes.insert(0, "tsunami_criteria")
+        review.insert(0, "tsunami_criteria")
+    flagged = tuple(review)
     if warning is not None and warning.zones:
         ours = our_zones(warning, config)
         if ours:
             level = max((z.level for z in ours), key=LEVEL_RANK.__getitem__)
             if level == "AWAS":
-                return Decision("fullscreen", "AWAS", distance, ("inatews_zone_awas", *notes), ours)
+                return Decision("fullscreen", "AWAS", distance, ("inatews_zone_awas", *notes), ours, review=flagged)
             if level == "SIAGA":
-                return Decision("fullscreen", "SIAGA", distance, ("inatews_zone_siaga", *notes), ours)
-            return Decision("ticker", "WASPADA", distance, ("inatews_zone_waspada", *notes), ours)
-        # BMKG has named the threatened coasts and ours is not among them
-        return Decision("ticker", "WASPADA", distance, ("tsunami_potential_far", *notes))
+                return Decision("fullscreen", "SIAGA", distance, ("inatews_zone_siaga", *notes), ours, review=flagged)
+            return Decision("ticker", "WASPADA", distance, ("inatews_zone_waspada", *notes), ours, review=flagged)
+        if not warning.problems:
+            # BMKG has named the threatened coasts and ours is not among them
+            return Decision("ticker", "WASPADA", distance, ("tsunami_potential_far", *notes), review=flagged)
     if potential:
         if distance <= config.tsunami_km:
-            return Decision("fullscreen", "AWAS", distance, ("tsunami_potential_near", *notes))
-        return Decision("ticker", "WASPADA", distance, ("tsunami_potential_far", *notes))
+            return Decision("fullscreen", "AWAS", distance, ("tsunami_potential_near", *notes), review=flagged)
+        return Decision("ticker", "WASPADA", distance, ("tsunami_potential_far", *notes), review=flagged)
     if felt_here(quake, config):
-        return Decision("ticker", "WASPADA", distance, ("felt_here", *notes))
+        return Decision("ticker", "WASPADA", distance, ("felt_here", *notes), review=flagged)
     if quake.magnitude >= config.ticker_magnitude and distance <= config.ticker_km:
-        return Decision("ticker", "WASPADA", distance, ("strong_nearby", *notes))
-    return Decision("none", None, distance, ("far_or_small", *notes))
+        return Decision("ticker", "WASPADA", distance, ("strong_nearby", *notes), review=flagged)
+    return Decision("none", None, distance, ("far_or_small", *notes), review=flagged)
 
 
 def city_from_geojson(name: str, geojson: dict[str, Any], max_vertices: int = 400) -> City:
