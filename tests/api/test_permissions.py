@@ -85,6 +85,8 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/alerts/external", STAFF | {"wall"}),
     ("GET", "/hazards/events", STAFF | {"wall"}),
     ("GET", "/hazards/feeds", STAFF | {"wall"}),
+    ("GET", "/hazards/review", STAFF | {"wall"}),
+    ("POST", "/hazards/events/{event}/review", {"supervisor", "admin"}),
 ]
 
 
@@ -144,9 +146,14 @@ def world(client: Any, actors: Any, pbx: Any, aml_provider: Any) -> dict[str, An
     alert = issue(actors)
     draft = alert_actions.do_draft_create(actors["operator"].principal, {
         "hazard": "banjir", "headline": "uji", "description": "uji", "instruction": "uji"})
+    from siaga.hazards.models import HazardEvent
+
+    event = HazardEvent.objects.create(key="bmkg-perm", origin_time=timezone.now(), lat=-6.85, lon=105.22,
+                                       magnitude=7.4, review=["tsunami_criteria"])
     return {"ids": {"call": Call.objects.get(call_ref="perm").pk, "number": "+6281234567890",
                     "incident": incident.pk, "dispatch": dispatch.pk, "entry": entry.pk, "handover": handover.pk,
-                    "kind": "daily", "alert": alert.pk, "thread": alert.thread_id, "draft": draft.pk},
+                    "kind": "daily", "alert": alert.pk, "thread": alert.thread_id, "draft": draft.pk,
+                    "event": event.pk},
             "who": principals}
 
 

@@ -37,6 +37,7 @@ PAGES: dict[str, set[str] | None] = {
     "/peringatan/kelola/draft": {"operator", "supervisor", "admin"},
     "/peringatan/kelola/draft/<int:draft_id>/decide": {"supervisor", "admin"},
     "/peringatan/kelola/resend": {"admin"},
+    "/peringatan/kelola/gempa/<int:event_id>/tinjau": {"supervisor", "admin"},
 }
 # URL prefixes with their own, separately tested, protection
 OTHERS = ("admin/", "api/v1/", "i18n/")
@@ -60,7 +61,8 @@ def test_the_table_lists_every_page() -> None:
 
 
 def _concrete(path: str) -> str:
-    return path.replace("<int:thread_id>", "1").replace("<int:draft_id>", "1").replace("<int:alert_id>", "1")
+    return path.replace("<int:thread_id>", "1").replace("<int:draft_id>", "1").replace("<int:alert_id>", "1") \
+        .replace("<int:event_id>", "1")
 
 
 @pytest.mark.parametrize("path", [p for p, roles in PAGES.items() if roles is not None])

@@ -95,6 +95,51 @@ def test_zones_for_the_city_win_over_its_province() -> None:
 
 
 def test_unknown_wording_is_flagged_in_the_reasons() -> None:
-    decision = decide(quake(potential=True, known=False), CITY, CONFIG)
+    unfamiliar = dataclasses.replace(quake(potential=True, known=False), potential_text="Waspada tsunami susulan")
+    decision = decide(unfamiliar, CITY, CONFIG)
     assert decision.display == "fullscreen"
-    assert "unknown_potential_wording" in decision.reasons
+    assert "unknown_potential_wording" in decision.reasons and "unknown_potential_wording" in decision.review
+
+
+@pytest.mark.parametrize(("text", "magnitude", "depth", "region", "expected", "review"), [
+    # the wording says nothing we know: BMKG's own criteria decide, and a person is asked to look
+    ("", 7.4, 10.0, "", ("fullscreen", "AWAS", "tsunami_potential_near"), ("tsunami_criteria",)),
+    ("Gempa tidak dirasakan", 7.0, 100.0, "37 km BaratDaya KAB-PANDEGLANG", ("fullscreen", "AWAS",
+     "tsunami_potential_near"), ("tsunami_criteria", "unknown_potential_wording")),
+    ("", 7.4, None, "Pusat gempa berada di laut 40 km Barat Daya", ("fullscreen", "AWAS",
+     "tsunami_potential_near"), ("tsunami_criteria",)),
+    # not a tsunami-capable quake by the criteria: the ordinary rules, nothing to review but new words
+    ("", 6.9, 10.0, "", ("ticker", "WASPADA", "strong_nearby"), ()),
+    ("", 7.4, 101.0, "", ("ticker", "WASPADA", "strong_nearby"), ()),
+    ("", 7.4, 10.0, "Pusat gempa berada di darat 20 km Timur Serang", ("ticker", "WASPADA", "strong_nearby"), ()),
+    ("Tidak berpotensi tsunami", 7.4, 10.0, "", ("ticker", "WASPADA", "strong_nearby"), ()),
+])
+def test_a_missing_or_unknown_potensi_is_decided_by_bmkgs_tsunami_criteria(
+        text: str, magnitude: float, depth: float | None, region: str, expected: tuple[str, str, str],
+        review: tuple[str, ...]) -> None:
+    from siaga.formats.quake import tsunami_potential
+
+    potential, known = tsunami_potential(text)
+    record = dataclasses.replace(quake(magnitude=magnitude, potential=potential, known=known), depth_km=depth,
+                                 region=region, potential_text=text)
+    decision = decide(record, CITY, CONFIG)
+    assert (decision.display, decision.ews_level, decision.reasons[0]) == expected
+    assert decision.review == review
+
+
+def test_criteria_far_away_are_information_flagged() -> None:
+    far = dataclasses.replace(quake(lat=-9.25, lon=107.41, known=False), potential_text="")  # Pangandaran
+    decision = decide(far, CITY, CONFIG)
+    assert (decision.display, decision.reasons[0], decision.review) == ("ticker", "tsunami_potential_far",
+                                                                         ("tsunami_criteria",))
+
+
+def test_an_unreadable_zone_is_never_read_as_someone_elses_coast() -> None:
+    """Zones naming others, and one that could not be read: it might be ours, so the distance decides, and
+    the decision is flagged."""
+    unread = _warning(("LAMPUNG", "LAMPUNG-SELATAN", "AWAS"))
+    unread = dataclasses.replace(unread, problems=("InaTEWS info.wzarea[1]: names neither a province nor a "
+                                                   "district; left out",))
+    decision = decide(quake(), CITY, CONFIG, unread)
+    assert (decision.display, decision.ews_level) == ("fullscreen", "AWAS")
+    assert "inatews_zone_unreadable" in decision.review

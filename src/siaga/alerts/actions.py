@@ -19,6 +19,7 @@ from siaga.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from siaga.core.events import publish_on_commit
 from siaga.core.roles import MANAGERS, STAFF, Principal, Role
 from siaga.formats import cap
+from siaga.hazards.actions import Applied
 from siaga.hazards.models import HazardEvent
 from siaga.hazards.policy import Decision
 
@@ -159,19 +160,38 @@ def _digest(event: HazardEvent, decision: Decision) -> str:
             f"{event.inatews_phase}|{zones}|{event.tsunami_potential}")
 
 
-def apply_hazard_event(event: HazardEvent, decision: Decision, now: datetime | None = None) -> Alert | None:
-    """Issue, update or cancel the alert of a hazard event. Called inside the ingest transaction."""
+def consume_decision(event: HazardEvent, decision: Decision, now: datetime) -> Applied:
+    """The alerts' side of ingestion (registered with :func:`siaga.hazards.actions.on_decision`)."""
+    alert, held = apply_hazard_event(event, decision, now)
+    return Applied(alert.pk if alert is not None else None, held)
+
+
+def _lowers(thread: Thread, decision: Decision) -> bool:
+    """Would this decision lower the warning in force? What people see (the display) never goes down but
+    by an end; BMKG's level may follow a new InaTEWS message about our own zones, never a mere revision."""
+    if DISPLAY_RANK[decision.display] < DISPLAY_RANK[thread.display]:
+        return True
+    from_zones = any(reason.startswith("inatews_zone_") for reason in decision.reasons)
+    return LEVEL_RANK[decision.ews_level or ""] < LEVEL_RANK[thread.ews_level or ""] and not from_zones
+
+
+def apply_hazard_event(event: HazardEvent, decision: Decision,
+                       now: datetime | None = None) -> tuple[Alert | None, bool]:
+    """Issue, update or cancel the alert of a hazard event, inside the ingest transaction: (the message
+    issued, whether a lowering was held back). A warning in force is lowered only by BMKG's end of warning
+    (or a supervisor's Cancel, or its expiry): a revision or a merge that would lower it changes nothing and
+    is flagged for a person."""
     sent = (now or _now()).replace(microsecond=0)
     thread = Thread.objects.select_for_update(of=("self",)).filter(key=event.key).select_related("current").first()
     digest = _digest(event, decision)
     if thread is None:
         if decision.display == Display.NONE or event.stale:
-            return None
+            return None, False
         thread = Thread.objects.create(key=event.key, hazard_event=event, origin="bmkg", digest=digest,
                                        created_at=sent, updated_at=sent)
-        return _issue(thread, _event_message(thread, event, decision, "Alert", sent), actor=SYSTEM)
+        return _issue(thread, _event_message(thread, event, decision, "Alert", sent), actor=SYSTEM), False
     if thread.digest == digest:
-        return None
+        return None, False
     previous_display, previous_level = thread.display, thread.ews_level
     thread.digest = digest
     if thread.held:
@@ -180,21 +200,29 @@ def apply_hazard_event(event: HazardEvent, decision: Decision, now: datetime | N
         if not escalation or decision.ended:
             thread.save(update_fields=["digest"])
             log.warning("BMKG changed %s, but a supervisor holds the thread: not sent", event.key)
-            return None
+            return None, False
         thread.held = False
-    if not thread.active:
+    in_force = thread.active and (thread.expires_at is None or thread.expires_at > sent)
+    if not in_force:
         if decision.display == Display.NONE or decision.ended or event.stale:
             thread.save(update_fields=["digest", "held"])
-            return None
+            return None, False
         return _issue(thread, _event_message(thread, event, decision, "Alert", sent), actor=SYSTEM,
-                      previous=thread.current)
-    if decision.ended or decision.display == Display.NONE:
+                      previous=thread.current), False
+    if decision.ended:
         previous, _ = _references(thread)
         return _issue(thread, _event_message(thread, event, decision, "Cancel", sent), actor=SYSTEM,
-                      previous=previous)
+                      previous=previous), False
+    if _lowers(thread, decision):
+        thread.save(update_fields=["digest", "held"])
+        log.warning("%s: BMKG's new record would lower the warning in force (%s/%s -> %s/%s); it stays until "
+                    "an end of warning, a Cancel or its expiry", event.key, previous_display, previous_level,
+                    decision.display, decision.ews_level)
+        return None, True
     log.info("%s: %s/%s -> %s/%s", event.key, previous_display, previous_level, decision.display, decision.ews_level)
     previous, _ = _references(thread)
-    return _issue(thread, _event_message(thread, event, decision, "Update", sent), actor=SYSTEM, previous=previous)
+    return _issue(thread, _event_message(thread, event, decision, "Update", sent), actor=SYSTEM,
+                  previous=previous), False
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
@@ -14,7 +15,7 @@ from siaga.alerts.public import public_summary
 from siaga.core.api_support import ErrorOut, allow, clamp_limit
 from siaga.core.errors import NotFound
 from siaga.core.roles import HUMAN_ROLES, MANAGERS, STAFF, Principal, Role
-from siaga.hazards.actions import event_summary
+from siaga.hazards.actions import do_review_event, event_summary
 from siaga.hazards.models import Feed, HazardEvent
 
 router = Router(tags=["warnings"])
@@ -252,11 +253,32 @@ def hazard_events(request: HttpRequest, limit: int = 50, shown: bool = False) ->
     return [event_summary(e) for e in found[: clamp_limit(limit)]]
 
 
+@router.get("/hazards/review", auth=allow(*WATCHERS), response=list[dict[str, Any]],
+            summary="Automatic decisions a supervisor should check (unknown wording, criteria, held lowerings)")
+def hazard_review(request: HttpRequest, limit: int = 20) -> Any:
+    found = HazardEvent.objects.exclude(review=[]).filter(reviewed_at__isnull=True).order_by("-origin_time")
+    return [event_summary(e) for e in found[: clamp_limit(limit)] if e.needs_review]
+
+
+class ReviewIn(Schema):
+    note: str = ""
+
+
+@router.post("/hazards/events/{int:event_id}/review", auth=allow(*MANAGERS), response={200: dict[str, Any], **ERRORS},
+             summary="Mark a flagged automatic decision as checked by a supervisor (audited)")
+def review_event(request: HttpRequest, event_id: int, payload: ReviewIn) -> Any:
+    return event_summary(do_review_event(_principal(request), event_id, payload.note))
+
+
 @router.get("/hazards/feeds", auth=allow(*WATCHERS), response=list[dict[str, Any]],
-            summary="Health of every feed: last success, last error, failures in a row, lag")
+            summary="Health of every feed: status (ok, degraded, failing), last success, last error, bad records")
 def feeds(request: HttpRequest) -> Any:
+    now = timezone.now()
     return [{"name": f.name, "kind": f.kind, "url": f.url, "enabled": f.enabled, "drill": f.drill,
-             "healthy": f.healthy, "last_attempt_at": f.last_attempt_at, "last_success_at": f.last_success_at,
+             "healthy": f.healthy, "status": f.status(now), "problems": f.problems(now),
+             "bad_records": f.bad_records, "last_bad_records": f.last_bad_records,
+             "last_bad_record": f.last_bad_record, "clock_skew_seconds": f.clock_skew_seconds,
+             "last_attempt_at": f.last_attempt_at, "last_success_at": f.last_success_at,
              "last_error_at": f.last_error_at, "last_error": f.last_error, "last_status": f.last_status,
              "consecutive_failures": f.consecutive_failures, "polls": f.polls, "not_modified": f.not_modified,
              "records_new": f.records_new, "records_repeat": f.records_repeat, "lag_seconds": f.lag_seconds,

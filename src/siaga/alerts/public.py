@@ -60,7 +60,7 @@ def public_summary(alert: Alert) -> dict[str, Any]:
 
 def active_threads() -> list[Thread]:
     now = timezone.now()
-    threads = Thread.objects.filter(active=True).select_related("current").order_by("-updated_at")
+    threads = Thread.objects.filter(active=True).select_related("current", "hazard_event").order_by("-updated_at")
     return [t for t in threads if t.current is not None and (t.expires_at is None or t.expires_at > now)
             and t.display != "none"]
 
@@ -72,6 +72,8 @@ def active_warnings() -> list[Warning]:
         alert = thread.current
         assert alert is not None
         headline = alert.headline.removeprefix("[LATIHAN] ")  # the wall marks exercises itself
+        event = thread.hazard_event
+        review = list(event.review) if event is not None and event.needs_review else []
         result.append(Warning(id=str(alert.pk), headline=headline, level=thread.display,
-                              issued_at=iso_utc(alert.sent), exercise=alert.exercise))
+                              issued_at=iso_utc(alert.sent), exercise=alert.exercise, review=review))
     return result

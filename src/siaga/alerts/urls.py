@@ -14,4 +14,5 @@ urlpatterns = [
     path("kelola/draft", views.desk_draft, name="alerts-desk-draft"),
     path("kelola/draft/<int:draft_id>/decide", views.desk_decide, name="alerts-desk-decide"),
     path("kelola/resend", views.desk_resend, name="alerts-desk-resend"),
+    path("kelola/gempa/<int:event_id>/tinjau", views.desk_review, name="alerts-desk-review"),
 ]

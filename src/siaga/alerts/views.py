@@ -28,6 +28,8 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -40,7 +42,9 @@ from siaga.core.models import Kecamatan
 from siaga.core.roles import MANAGERS, STAFF, Principal, Role
 from siaga.formats import cap
 from siaga.formats.quake import iso_utc
+from siaga.hazards.actions import do_review_event
 from siaga.hazards.models import Feed, HazardEvent
+from siaga.hazards.policy import REASON_TEXT
 
 PAST = 30
 
@@ -154,6 +158,7 @@ def desk(request: HttpRequest) -> HttpResponse:
     principal = _principal(request)
     if not principal.has(*DESK_ROLES):
         return HttpResponseForbidden(_("Halaman ini untuk pusat panggilan dan command center."))
+    now = timezone.now()
     threads = list(Thread.objects.select_related("current").order_by("-updated_at")[:20])
     recent_alerts = list(Alert.objects.order_by("-sent")[:10])
     delivery_rows = Delivery.objects.filter(alert__in=recent_alerts).order_by("alert_id", "channel", "target")
@@ -167,7 +172,11 @@ def desk(request: HttpRequest) -> HttpResponse:
         "drafts": Draft.objects.select_related("author", "approver", "thread").exclude(
             status=DraftStatus.APPROVED).order_by("-created_at")[:20],
         "events": HazardEvent.objects.order_by("-origin_time")[:15],
-        "feeds": Feed.objects.filter(enabled=True).order_by("kind", "name"),
+        "to_review": [{"event": e, "reasons": [reason_text(c) for c in e.review]}
+                      for e in HazardEvent.objects.exclude(review=[]).filter(reviewed_at__isnull=True)
+                      .order_by("-origin_time")[:10] if e.needs_review],
+        "feeds": [{"feed": f, "status": f.status(now), "problems": f.problems(now)}
+                  for f in Feed.objects.filter(enabled=True).order_by("kind", "name")],
         "external": ExternalAlert.objects.order_by("-sent")[:10],
         "kecamatan": Kecamatan.objects.order_by("name"),
         "hazards": Draft.HAZARDS,
@@ -239,10 +248,24 @@ def desk_decide(request: HttpRequest, draft_id: int) -> HttpResponse:
                 _("Draf dikembalikan."))
 
 
+@desk_action(*MANAGERS)
+def desk_review(request: HttpRequest, event_id: int) -> HttpResponse:
+    return _act(request, lambda: do_review_event(_principal(request), event_id, request.POST.get("note", "")),
+                _("Ditandai sudah ditinjau."))
+
+
 @desk_action(Role.ADMIN)
 def desk_resend(request: HttpRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("delivery") if v.isdigit()]
     return _act(request, lambda: actions.do_resend(_principal(request), ids), _("Dikirim ulang."))
+
+
+def reason_text(code: str) -> str:
+    """A policy reason in the page's language (Indonesian first, English second)."""
+    texts = REASON_TEXT.get(code)
+    if texts is None:
+        return code
+    return texts[0] if (get_language() or "id").startswith("id") else texts[1]
 
 
 def display_label(value: str) -> str:

@@ -96,7 +96,10 @@ USGS_FEEDS = env.list("USGS_FEEDS", [])  # e.g. .../summary/4.5_hour.geojson (op
 CAP_FEEDS = env.list("CAP_FEEDS", [])  # other senders' CAP: a CAP file, or an Atom / RSS list of them
 DRILL_FEEDS = env.list("DRILL_FEEDS", [])  # URLs (of the lists above) whose alerts are exercises
 POLL_INTERVAL_SECONDS = env.float("POLL_INTERVAL_SECONDS", 5.0)
-POLL_TIMEOUT_SECONDS = env.float("POLL_TIMEOUT_SECONDS", 4.0)
+POLL_TIMEOUT_SECONDS = env.float("POLL_TIMEOUT_SECONDS", 4.0)  # connect, and between two received bytes
+POLL_DEADLINE_SECONDS = env.float("POLL_DEADLINE_SECONDS", 8.0)  # a whole poll, however slowly the bytes come
+POLL_MAX_BYTES = env.int("POLL_MAX_BYTES", 4 * 1024 * 1024, minimum=64 * 1024)  # read while it streams
+CLOCK_SKEW_SECONDS = env.float("CLOCK_SKEW_SECONDS", 120.0)  # a feed's "sent" further ahead is clamped
 ALERT_MAX_AGE_MINUTES = env.int("ALERT_MAX_AGE_MINUTES", 30, minimum=1)  # older records are recorded, not sent
 
 # Alerts (siaga.alerts): CAP identity, lifetimes, channels

@@ -17,6 +17,7 @@ class Warning(TypedDict):
     level: str  # "ticker" | "fullscreen"
     issued_at: str
     exercise: bool
+    review: list[str]  # why a person should check the automatic decision behind it (codes); empty: nothing
 
 
 _providers: list[Callable[[], list[Warning]]] = []

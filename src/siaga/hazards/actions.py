@@ -1,10 +1,17 @@
-"""Turning feed records into hazard events, and events into alerts: exactly once, in one transaction.
+"""Turning feed records into hazard events and decisions: exactly once, in one transaction.
 
-:func:`do_ingest` takes the readings of one poll. For each record it finds the quake it belongs to (origin
-times within a minute, epicentres within 100 km), ignores it when the very same record was applied before,
-merges it otherwise, asks the policy what this city sees, and hands the answer to the alerts app, which
-issues, updates or cancels inside the same transaction. The record's fingerprint commits with the alert
-and its queued deliveries, so a crash in between loses nothing and a repeat sends nothing twice.
+:func:`do_ingest` takes the readings of one poll. For each record it finds the quake it belongs to (BMKG's
+own identifier when both records carry it, else origin time, epicentre and magnitude within BMKG's
+revision tolerances: an M5.1 seconds after an M7.0 is another quake), ignores it when the very same record
+was applied before, merges it otherwise, asks the policy what this city sees, and hands the event and the
+decision to the consumers downstream (the alerts app registers one with :func:`on_decision`), which issue,
+update or cancel inside the same transaction. The record's fingerprint commits with the alert and its
+queued deliveries, so a crash in between loses nothing and a repeat sends nothing twice. Data flows from
+here to the alerts, and so do the imports: this module knows nothing of alerts.
+
+An InaTEWS message whose ``sent`` is further in the future than ``SIAGA_CLOCK_SKEW_SECONDS`` is taken as
+sent now (the feed is flagged), so that a wrong clock upstream cannot make every genuine later message
+"older"; and the end of a warning always ends the warning it belongs to, whatever its time says.
 
 Several server processes may poll at once: on PostgreSQL an advisory lock serialises ingestion, on SQLite
 the immediate transaction does.
@@ -15,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,10 +32,13 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from siaga.core import audit
+from siaga.core.errors import Forbidden, NotFound
 from siaga.core.events import publish_on_commit
+from siaga.core.roles import MANAGERS, Principal
 from siaga.formats.feeds import Reading
 from siaga.formats.inatews import Zone
-from siaga.formats.quake import Quake, felt_list, iso_utc, same_event
+from siaga.formats.quake import Quake, felt_list, identifiers, iso_utc, same_event, tsunami_potential
 from siaga.hazards.config import city, policy_config
 from siaga.hazards.models import Feed, HazardEvent
 from siaga.hazards.policy import Decision, WarningState, decide
@@ -45,6 +56,30 @@ class IngestResult:
     alerts: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Applied:
+    """What a consumer did with a decision: the message it issued (if any), and whether it held a warning in
+    force against a decision that would have lowered it (a person should look)."""
+
+    alert_id: int | None = None
+    held: bool = False
+
+
+Consumer = Callable[[HazardEvent, Decision, datetime], Applied]
+_consumers: list[Consumer] = []
+
+
+def on_decision(consumer: Consumer) -> Callable[[], None]:
+    """Call ``consumer(event, decision, now)`` for every hazard event ingested, inside its transaction."""
+    _consumers.append(consumer)
+
+    def remove() -> None:
+        if consumer in _consumers:
+            _consumers.remove(consumer)
+
+    return remove
+
+
 def fingerprint(reading: Reading) -> str:
     data: dict[str, Any] = {"quake": reading.quake.as_json()}
     data["quake"].pop("source", None)
@@ -59,24 +94,44 @@ def _lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
-def _record_time(reading: Reading) -> datetime:
-    return reading.warning.sent_utc if reading.warning is not None else reading.quake.time_utc
+def _sent(reading: Reading, now: datetime) -> datetime | None:
+    """When the InaTEWS message was sent, never later than now plus the allowed clock skew."""
+    if reading.warning is None:
+        return None
+    return min(reading.warning.sent_utc, now + timedelta(seconds=settings.CLOCK_SKEW_SECONDS))
 
 
-def _find(quake: Quake) -> HazardEvent | None:
-    window = timedelta(seconds=90)
-    for event in HazardEvent.objects.filter(origin_time__gte=quake.time_utc - window,
-                                            origin_time__lte=quake.time_utc + window).order_by("origin_time"):
-        if same_event(quake, _as_quake(event)):
+def _record_time(reading: Reading, now: datetime) -> datetime:
+    sent = _sent(reading, now)
+    return sent if sent is not None else reading.quake.time_utc
+
+
+def _ids(reading: Reading) -> tuple[str, ...]:
+    return identifiers(reading.quake, reading.warning.bmkg_event_id if reading.warning is not None else "")
+
+
+def _find(quake: Quake, ids: tuple[str, ...]) -> HazardEvent | None:
+    """The event this record describes: one carrying the same BMKG identifier, else the closest one within
+    the revision tolerances (closest in magnitude, then in time)."""
+    nearby = list(HazardEvent.objects.filter(origin_time__gte=quake.time_utc - timedelta(minutes=10),
+                                             origin_time__lte=quake.time_utc + timedelta(minutes=10))
+                  .order_by("origin_time"))
+    wanted = set(ids)
+    for event in nearby:
+        if wanted & set(event.identifiers):
             return event
-    return None
+    matches = [event for event in nearby if same_event(quake, _as_quake(event))]
+    if not matches:
+        return None
+    return min(matches, key=lambda e: (abs(e.magnitude - quake.magnitude),
+                                       abs((e.origin_time - quake.time_utc).total_seconds()), e.pk))
 
 
 def _as_quake(event: HazardEvent) -> Quake:
     return Quake(source="event", event_id=event.key, time_utc=event.origin_time, magnitude=event.magnitude,
                  depth_km=event.depth_km, lat=event.lat, lon=event.lon, region=event.region,
                  potential_text=event.potential_text, tsunami_potential=event.tsunami_potential,
-                 felt_text=event.felt_text, felt=felt_list(event.felt_text))
+                 potential_known=event.potential_known, felt_text=event.felt_text, felt=felt_list(event.felt_text))
 
 
 def warning_state(event: HazardEvent) -> WarningState | None:
@@ -85,7 +140,8 @@ def warning_state(event: HazardEvent) -> WarningState | None:
     zones = tuple(Zone(z["province"], z["district"], z["level"],
                        datetime.fromisoformat(z["time_utc"].replace("Z", "+00:00")) if z.get("time_utc") else None)
                   for z in event.warning.get("zones", []))
-    return WarningState(zones=zones, ended=bool(event.warning.get("ended")))
+    return WarningState(zones=zones, ended=bool(event.warning.get("ended")),
+                        problems=tuple(event.warning.get("problems", [])))
 
 
 def decide_event(event: HazardEvent) -> Decision:
@@ -97,10 +153,13 @@ def _apply_quake(event: HazardEvent, quake: Quake) -> None:
     event.origin_time = quake.time_utc
     if quake.region:
         event.region = quake.region[:300]
-    # USGS never speaks about tsunami potential
-    if quake.source != "usgs" and (quake.potential_text or quake.tsunami_potential):
-        event.potential_text = quake.potential_text[:300]
-        event.tsunami_potential = event.tsunami_potential or quake.tsunami_potential
+    if quake.source != "usgs":  # USGS never speaks about tsunami potential
+        if quake.potential_text or quake.tsunami_potential:
+            event.potential_text = quake.potential_text[:300]
+            event.tsunami_potential = event.tsunami_potential or quake.tsunami_potential
+        # known: a sentence BMKG is known to write, or tsunami potential already established
+        event.potential_known = event.tsunami_potential or (
+            bool(event.potential_text) and tsunami_potential(event.potential_text)[1])
     if quake.felt_text:
         event.felt_text = quake.felt_text[:500]
 
@@ -110,19 +169,26 @@ def do_ingest(feed: Feed, readings: list[Reading], now: datetime | None = None) 
     result = IngestResult()
     moment = now or timezone.now()
     max_age = timedelta(minutes=settings.ALERT_MAX_AGE_MINUTES)
-    for reading in sorted(readings, key=_record_time):
+    for reading in sorted(readings, key=lambda r: _record_time(r, moment)):
         with transaction.atomic():
             _lock()
             _ingest_one(feed, reading, moment, max_age, result)
     return result
 
 
-def _ingest_one(feed: Feed, reading: Reading, now: datetime, max_age: timedelta, result: IngestResult) -> None:
-    from siaga.alerts import actions as alert_actions
+def _flag_clock(feed: Feed, reading: Reading, now: datetime) -> None:
+    assert reading.warning is not None
+    ahead = (reading.warning.sent_utc - now).total_seconds()
+    log.warning("%s: InaTEWS %s says it was sent %.0f s in the future; taken as sent now", feed.name,
+                reading.warning.identifier, ahead)
+    Feed.objects.filter(pk=feed.pk).update(clock_skew_seconds=ahead, clock_skew_at=now)
 
+
+def _ingest_one(feed: Feed, reading: Reading, now: datetime, max_age: timedelta, result: IngestResult) -> None:
     quake, warning = reading.quake, reading.warning
     mark = fingerprint(reading)
-    event = _find(quake)
+    ids = _ids(reading)
+    event = _find(quake, ids)
     if event is not None and mark in event.fingerprints:
         if feed.name not in event.sources:  # the same record in another feed: one more witness, nothing new
             event.sources = [*event.sources, feed.name]
@@ -130,31 +196,39 @@ def _ingest_one(feed: Feed, reading: Reading, now: datetime, max_age: timedelta,
         result.repeats += 1
         Feed.objects.filter(pk=feed.pk).update(records_repeat=F("records_repeat") + 1)
         return
-    if not quake.potential_known:
-        log.warning("unknown BMKG Potensi wording %r in %s (event %s): read as tsunami potential=%s",
-                    quake.potential_text, feed.name, quake.event_id, quake.tsunami_potential)
-    record_time = _record_time(reading)
+    if not quake.potential_known and quake.potential_text.strip():
+        log.warning("unknown BMKG Potensi wording %r in %s (event %s): BMKG's tsunami criteria decide",
+                    quake.potential_text, feed.name, quake.event_id)
+    sent = _sent(reading, now)
+    if warning is not None and sent is not None and sent < warning.sent_utc:
+        _flag_clock(feed, reading, now)
+    record_time = _record_time(reading, now)
     exercise = feed.drill or (warning is not None and warning.status in ("Exercise", "Test"))
     created = event is None
     if event is None:
         event = HazardEvent(key=quake.event_id, origin_time=quake.time_utc, lat=quake.lat, lon=quake.lon,
                             magnitude=quake.magnitude, exercise=exercise, first_seen_at=now,
                             stale=now - record_time > max_age)
-        if HazardEvent.objects.filter(key=event.key).exists():  # same second, far away: a different quake
-            event.key = f"{quake.event_id}-{quake.lat:+.1f}{quake.lon:+.1f}"
+        if HazardEvent.objects.filter(key=event.key).exists():  # the same second: another quake
+            event.key = f"{quake.event_id}-M{quake.magnitude:.1f}-{quake.lat:+.1f}{quake.lon:+.1f}"[:64]
+            if HazardEvent.objects.filter(key=event.key).exists():
+                event.key = f"{quake.event_id}-{mark[:12]}"
     previous = (event.display, event.ews_level, event.magnitude, event.depth_km, event.inatews_phase,
                 json.dumps(event.warning, sort_keys=True) if event.warning else "")
-    older_warning = (warning is not None and event.warning_sent is not None and warning.sent_utc < event.warning_sent)
+    # an older InaTEWS message never undoes a newer one, but an end of warning always ends it
+    older_warning = (warning is not None and sent is not None and event.warning_sent is not None
+                     and sent < event.warning_sent and not warning.ended)
     if older_warning:
         log.info("%s: InaTEWS %s is older than the one applied to %s; kept for the record only", feed.name,
                  warning.identifier if warning else "", event.key)
     else:
         if created or quake.source != "usgs":  # USGS witnesses a quake BMKG has described; it never revises it
             _apply_quake(event, quake)
-        if warning is not None:
+        if warning is not None and sent is not None:
             event.warning = warning.as_json()
-            event.warning_sent = warning.sent_utc
+            event.warning_sent = max(filter(None, [event.warning_sent, sent]))
             event.inatews_phase = warning.phase
+    event.identifiers = sorted({*event.identifiers, *ids})
     if feed.name not in event.sources:
         event.sources = [*event.sources, feed.name]
     event.fingerprints = [*event.fingerprints, mark][-MAX_FINGERPRINTS:]
@@ -162,6 +236,7 @@ def _ingest_one(feed: Feed, reading: Reading, now: datetime, max_age: timedelta,
     decision = decide_event(event)
     event.display, event.ews_level = decision.display, decision.ews_level or ""
     event.reasons, event.distance_km = list(decision.reasons), decision.distance_km
+    _set_review(event, decision.review)
     now_state = (event.display, event.ews_level, event.magnitude, event.depth_km, event.inatews_phase,
                  json.dumps(event.warning, sort_keys=True) if event.warning else "")
     if not created and now_state != previous:
@@ -173,10 +248,41 @@ def _ingest_one(feed: Feed, reading: Reading, now: datetime, max_age: timedelta,
     newest = Feed.objects.filter(pk=feed.pk).values_list("newest_record_at", flat=True).first()
     Feed.objects.filter(pk=feed.pk).update(records_new=F("records_new") + 1, lag_seconds=lag,
                                            newest_record_at=max(filter(None, [newest, record_time])))
-    alert = None if older_warning else alert_actions.apply_hazard_event(event, decision, now=now)
-    if alert is not None:
-        result.alerts.append(alert.pk)
+    if not older_warning:
+        for consumer in list(_consumers):
+            applied = consumer(event, decision, now)
+            if applied.alert_id is not None:
+                result.alerts.append(applied.alert_id)
+            if applied.held and "revision_lower_held" not in event.review:
+                _set_review(event, (*decision.review, "revision_lower_held"))
+                event.save(update_fields=["review", "reviewed_at", "reviewed_by"])
     publish_on_commit("hazard.event", event_summary(event))
+
+
+def _set_review(event: HazardEvent, reasons: tuple[str, ...] | list[str]) -> None:
+    """The reasons a person should look at this event; new reasons ask again even if it was reviewed."""
+    wanted = sorted(set(reasons) | ({"revision_lower_held"} & set(event.review)))
+    if set(wanted) - set(event.review):
+        event.reviewed_at, event.reviewed_by = None, None
+    event.review = wanted
+
+
+def do_review_event(actor: Principal, event_id: int, note: str = "") -> HazardEvent:
+    """A supervisor has looked at an automatic decision that was flagged (audited)."""
+    if not actor.has(*MANAGERS):
+        raise Forbidden("only a supervisor or an admin may mark a decision reviewed")
+    with transaction.atomic():
+        event = HazardEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            raise NotFound(f"hazard event {event_id} does not exist")
+        before = {"review": event.review, "reviewed_at": iso_utc(event.reviewed_at) if event.reviewed_at else None}
+        event.reviewed_at = timezone.now()
+        event.reviewed_by = actor.user
+        event.save(update_fields=["reviewed_at", "reviewed_by"])
+        audit.record(actor, "hazard.review", event, before=before,
+                     after={"review": event.review, "reviewed_at": iso_utc(event.reviewed_at)}, note=note[:300])
+        publish_on_commit("hazard.event", event_summary(event))
+    return event
 
 
 def event_summary(event: HazardEvent) -> dict[str, Any]:
@@ -186,5 +292,6 @@ def event_summary(event: HazardEvent) -> dict[str, Any]:
         "tsunami_potential": event.tsunami_potential, "display": event.display, "ews_level": event.ews_level or None,
         "reasons": event.reasons, "distance_km": round(event.distance_km, 1), "sources": event.sources,
         "inatews_phase": event.inatews_phase, "exercise": event.exercise, "stale": event.stale,
-        "revision": event.revision,
+        "revision": event.revision, "review": list(event.review), "needs_review": event.needs_review,
+        "reviewed_at": iso_utc(event.reviewed_at) if event.reviewed_at else None,
     }

@@ -122,6 +122,10 @@ REASON_TEXT = {
                          "Meets BMKG's tsunami criteria (M >= 7, shallow, at sea)"),
     "inatews_zone_unreadable": ("Zona InaTEWS tidak terbaca; dibaca ke arah aman",
                                 "An InaTEWS zone could not be read; read in the safe direction"),
+    "revision_lower_held": ("Pembaruan BMKG akan menurunkan peringatan yang berlaku; peringatan tetap sampai "
+                            "BMKG mengakhiri, supervisor membatalkan, atau masa berlakunya habis",
+                            "A BMKG update would lower the warning in force; it stays until BMKG ends it, a "
+                            "supervisor cancels it or it expires"),
 }
 
 

@@ -5,6 +5,12 @@ One thread per feed URL (``SIAGA_BMKG_FEEDS``, ``SIAGA_INATEWS_FEEDS``, ``SIAGA_
 ``If-Modified-Since``. A 304 costs BMKG nothing; a 5xx, a timeout, truncated JSON or an HTML error page is
 written to the feed's health record (last error, consecutive failures) and the next poll tries again: the
 validators are only kept from a response that was read completely, so nothing is skipped.
+
+A poll has a total deadline (``SIAGA_POLL_DEADLINE_SECONDS``) besides the timeout between two bytes, and the
+body is read with the size limit as it streams: a server that sends one byte every few seconds, or 60 MB,
+costs one deadline, not the poller. A record of a list that cannot be used is counted in the feed's health
+with its reason; the other records are ingested (a bad record must not hide a tsunami in the next one).
+A feed whose last attempt is overdue shows degraded (:meth:`Feed.status`).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -30,7 +37,13 @@ from siaga.hazards.models import Feed, FeedKind
 
 log = logging.getLogger("siaga.hazards")
 USER_AGENT = "Siaga112/0.1 (112 Kota Cilegon; +https://github.com/siaga112)"
-MAX_BODY = 4 * 1024 * 1024
+# documents of a kind read by another app (CAP feeds: alerts.external), registered from downstream
+_handlers: dict[str, Callable[[Feed, bytes], None]] = {}
+
+
+def handle_kind(kind: str, handler: Callable[[Feed, bytes], None]) -> None:
+    """Feeds of ``kind`` are read by ``handler(feed, body)`` instead of the hazard ingestion."""
+    _handlers[kind] = handler
 
 
 @dataclass
@@ -88,18 +101,18 @@ def poll_once(feed: Feed, client: httpx.Client, now: datetime | None = None) -> 
     if feed.last_modified:
         headers["If-Modified-Since"] = feed.last_modified
     status: int | None = None
+    deadline = started + settings.POLL_DEADLINE_SECONDS
     try:
-        response = client.get(feed.url, headers=headers)
-        status = response.status_code
-        if status in (204, 304):  # nothing new / nothing in force (an InaTEWS endpoint with no warning)
-            _healthy(feed, moment, started, status, not_modified=True)
-            return PollOutcome(status, changed=False)
-        if status != 200:
-            raise _PollError(f"HTTP {status}")
-        body = response.content
-        if len(body) > MAX_BODY:
-            raise _PollError(f"the response is {len(body)} bytes, more than {MAX_BODY}")
-        result = _ingest(feed, body)
+        with client.stream("GET", feed.url, headers=headers) as response:
+            status = response.status_code
+            if status in (204, 304):  # nothing new / nothing in force (an InaTEWS endpoint with no warning)
+                _healthy(feed, moment, started, status, not_modified=True)
+                return PollOutcome(status, changed=False)
+            if status != 200:
+                raise _PollError(f"HTTP {status}")
+            body = _read_body(response, deadline)
+            etag, last_modified = response.headers.get("etag", ""), response.headers.get("last-modified", "")
+        result = _ingest(feed, body, moment)
     except httpx.TimeoutException as exc:
         return _failed(feed, moment, started, status, f"timeout after {settings.POLL_TIMEOUT_SECONDS:g} s "
                                                       f"({type(exc).__name__})")
@@ -113,8 +126,8 @@ def poll_once(feed: Feed, client: httpx.Client, now: datetime | None = None) -> 
         log.exception("feed %s: ingest failed", feed.name)
         close_old_connections()
         return _failed(feed, moment, started, status, f"{type(exc).__name__}: {exc}")
-    feed.etag = response.headers.get("etag", "")[:200]
-    feed.last_modified = response.headers.get("last-modified", "")[:100]
+    feed.etag = etag[:200]
+    feed.last_modified = last_modified[:100]
     _healthy(feed, moment, started, status)
     return PollOutcome(status, changed=True, result=result)
 
@@ -123,14 +136,50 @@ class _PollError(Exception):
     pass
 
 
-def _ingest(feed: Feed, body: bytes) -> IngestResult:
-    if feed.kind == FeedKind.CAP:
-        from siaga.alerts.external import ingest_document
+def _read_body(response: httpx.Response, deadline: float) -> bytes:
+    """The body, read as it arrives: refused past the size limit or the poll's deadline (a slow drip)."""
+    limit = settings.POLL_MAX_BYTES
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _PollError(f"the response says it is {int(declared)} bytes, more than {limit}")
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _PollError(f"the response is more than {limit} bytes: not read further")
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise _PollError(f"the response did not arrive within the poll deadline of "
+                             f"{settings.POLL_DEADLINE_SECONDS:g} s ({size} bytes so far)")
+    return b"".join(chunks)
 
-        ingest_document(feed, body)
+
+def _ingest(feed: Feed, body: bytes, moment: datetime) -> IngestResult:
+    handler = _handlers.get(feed.kind)
+    if handler is not None:
+        handler(feed, body)
         return IngestResult()
-    readings = feeds.read(body, _bmkg_source(feed.url))
-    return do_ingest(feed, readings)
+    document = feeds.read_each(body, _bmkg_source(feed.url))
+    _note_bad_records(feed, document, moment)
+    if document.bad and not document.readings:
+        raise _PollError(f"no record of the document could be used: {document.bad[0].message}")
+    return do_ingest(feed, document.readings)
+
+
+def _note_bad_records(feed: Feed, document: feeds.Document, moment: datetime) -> None:
+    if not document.bad:
+        if feed.last_bad_records:
+            Feed.objects.filter(pk=feed.pk).update(last_bad_records=0)
+            feed.last_bad_records = 0
+        return
+    first = document.bad[0]
+    text = f"record {first.index} ({first.field}): {first.message}"
+    log.warning("feed %s: %d record(s) could not be used, the others are read; %s", feed.name,
+                len(document.bad), text)
+    Feed.objects.filter(pk=feed.pk).update(bad_records=F("bad_records") + len(document.bad),
+                                           last_bad_records=len(document.bad), last_bad_record=text[:500],
+                                           last_bad_record_at=moment)
+    feed.last_bad_records = len(document.bad)
 
 
 def _healthy(feed: Feed, moment: datetime, started: float, status: int | None, not_modified: bool = False) -> None:
@@ -170,7 +219,8 @@ class Poller(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        with httpx.Client(timeout=self.timeout, follow_redirects=True) as client:
+        with httpx.Client(timeout=self.timeout, follow_redirects=True) as client:  # per operation; a poll's whole
+            # time is bounded by SIAGA_POLL_DEADLINE_SECONDS (poll_once)
             while not self.stopping.is_set():
                 started = time.monotonic()
                 try:

@@ -11,8 +11,10 @@ Responses carry ``ETag`` and ``Last-Modified`` and answer conditional requests w
 Control (loopback only, with the ``X-Replay-Token`` header when a token is set):
 ``POST /control/publish`` ``{"feed": "autogempa", "scenario": "<file>", "shift_to_now": true}`` or with
 ``"record": {...}`` (a BMKG ``gempa`` object or an InaTEWS document); ``POST /control/fault``
-``{"path": "/DataMKG/TEWS/autogempa.json", "mode": "500|hang|truncate|html|none", "count": 3}``;
-``POST /control/reset``; ``GET /control/state``.
+``{"path": "/DataMKG/TEWS/autogempa.json", "mode": "500|hang|truncate|html|drip|huge|none", "count": 3}``
+(``drip``: the document one byte every ``drip_seconds``; ``huge``: 60 MB of padding with no length);
+``POST /control/document`` ``{"feed": "gempaterkini", "body": "<the document as text>"}`` serves a document
+as given (a list with a malformed record, say); ``POST /control/reset``; ``GET /control/state``.
 """
 
 from __future__ import annotations
@@ -170,6 +172,15 @@ class ReplayState:
             self._render(feed)
             return record
 
+    def publish_document(self, feed: str, body: bytes) -> None:
+        """Serve ``body`` as the JSON document of ``feed``, as it is (nothing is checked: a test puts a
+        malformed record in a list this way); the XML form is left empty."""
+        if feed not in (*BMKG_FEEDS, "inatews", "usgs"):
+            raise ValueError(f"unknown feed {feed!r}")
+        with self.lock:
+            self.documents[feed] = Document(body, b'<?xml version="1.0"?>\n<Infogempa></Infogempa>\n'
+                                            if feed in BMKG_FEEDS else None, datetime.now(UTC).replace(microsecond=0))
+
     def document(self, path: str) -> tuple[bytes, str, datetime] | None:
         with self.lock:
             self.requests[path] = self.requests.get(path, 0) + 1
@@ -250,6 +261,33 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "truncate":
             self._send(200, body[: max(1, len(body) // 2)], kind)
             return
+        if fault == "drip":  # a slow server: the whole document, one byte at a time
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for at in range(len(body)):
+                    self.wfile.write(body[at:at + 1])
+                    self.wfile.flush()
+                    time.sleep(self.server.drip_seconds)
+            except OSError:  # the client gave up, as it should
+                pass
+            return
+        if fault == "huge":  # 60 MB with no length: only the reader's limit stops it
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            padding = b"{" + b" " * (1024 * 1024 - 1)
+            try:
+                for _ in range(60):
+                    self.wfile.write(padding)
+                    padding = b" " * len(padding)
+            except OSError:
+                pass
+            return
         etag = '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:16] + '"'
         headers = {"ETag": etag, "Last-Modified": format_datetime(changed, usegmt=True), "Cache-Control": "no-cache"}
         if self.headers.get("If-None-Match") == etag:
@@ -293,10 +331,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, json.dumps({"published": record}, ensure_ascii=False).encode())
             elif self.path == "/control/fault":
                 mode = data.get("mode", "none")
-                if mode not in ("500", "hang", "truncate", "html", "none"):
+                if mode not in ("500", "hang", "truncate", "html", "drip", "huge", "none"):
                     raise ValueError(f"unknown fault mode {mode!r}")
                 with state.lock:
                     state.faults[data["path"]] = Fault(mode, int(data.get("count", -1)) if mode != "none" else 0)
+                self._send(200, b'{"ok": true}')
+            elif self.path == "/control/document":
+                state.publish_document(data.get("feed", ""), str(data.get("body", "")).encode())
                 self._send(200, b'{"ok": true}')
             elif self.path == "/control/reset":
                 state.reset()
@@ -313,11 +354,12 @@ class ReplayServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str = "", recorded: bool = True,
-                 hang_seconds: float = 30.0) -> None:
+                 hang_seconds: float = 30.0, drip_seconds: float = 0.5) -> None:
         super().__init__((host, port), _Handler)
         self.state = ReplayState(recorded=recorded)
         self.token = token
         self.hang_seconds = hang_seconds
+        self.drip_seconds = drip_seconds
 
     @property
     def url(self) -> str:

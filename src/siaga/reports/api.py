@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from siaga.core import presence, warnings
 from siaga.core.api_support import ErrorOut, allow
@@ -60,6 +60,8 @@ class WarningOut(Schema):
     level: str
     issued_at: str
     exercise: bool
+    review: list[str] = Field(default_factory=list, description="why a supervisor should check the automatic "
+                              "decision behind it (policy reason codes); empty when nothing")
 
 
 @router.get("/warnings/active", auth=allow(*HUMAN_ROLES), response=list[WarningOut],

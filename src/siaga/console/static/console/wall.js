@@ -71,7 +71,12 @@
   }
 
   async function loadWarnings() {
-    const [warnings, evacuation] = await Promise.all([S.api("GET", "/warnings/active"), S.api("GET", "/evacuation")]);
+    const [warnings, evacuation, review] = await Promise.all([S.api("GET", "/warnings/active"),
+      S.api("GET", "/evacuation"), S.api("GET", "/hazards/review")]);
+    const flag = document.getElementById("review-flag");
+    flag.hidden = !review.length;  // automatic decisions taken in the safe direction: a supervisor should look
+    flag.textContent = review.length ? `⚠ ${gettext("Perlu ditinjau supervisor")}: ` + review.map((e) =>
+      `M${e.magnitude.toFixed(1)} ${e.region} (${e.review.map(reasonText).join("; ")})`).join(" · ") : "";
     const banner = document.getElementById("banner");
     banner.hidden = !warnings.length;
     root.classList.toggle("has-banner", warnings.length > 0);
@@ -92,6 +97,15 @@
       ? `${evacuation.unplaced.length} ${gettext("tempat/jalur evakuasi belum berkoordinat")}` : "";
   }
 
+  function reasonText(code) {
+    return {
+      tsunami_criteria: gettext("memenuhi kriteria tsunami BMKG"),
+      unknown_potential_wording: gettext("kalimat potensi BMKG belum dikenal"),
+      inatews_zone_unreadable: gettext("zona InaTEWS tidak terbaca"),
+      revision_lower_held: gettext("pembaruan BMKG akan menurunkan peringatan; peringatan tetap"),
+    }[code] || code;
+  }
+
   function clock() {
     document.getElementById("clock").textContent = S.time(new Date().toISOString()) + " WIB";
   }
@@ -107,9 +121,9 @@
     const [categories, agencies] = await Promise.all([S.api("GET", "/categories"), S.api("GET", "/agencies")]);
     state.categories = Object.fromEntries(categories.map((c) => [c.code, c.name]));
     state.agencies = Object.fromEntries(agencies.map((a) => [a.code, a]));
-    S.live("incident.,dispatch.,warning.,presence.,roster.", (m) => {
+    S.live("incident.,dispatch.,warning.,presence.,roster.,hazard.", (m) => {
       if (m.topic.startsWith("incident.") || m.topic.startsWith("dispatch.")) refresh.incidents();
-      else if (m.topic.startsWith("warning.")) refresh.warnings();
+      else if (m.topic.startsWith("warning.") || m.topic.startsWith("hazard.")) refresh.warnings();
       else refresh.presence();
     }, (up) => { document.getElementById("live-state").className = up ? "live on" : "live off"; });
     try {

@@ -1,8 +1,9 @@
 """``siaga bmkg``: classify records, poll the feeds, run and drive the local BMKG replay server.
 
 ``classify FILE...``: what this city would see for each quake in BMKG / InaTEWS / USGS files, one JSON
-object per quake per line. A file that cannot be read or parsed: a message naming the file and the field
-on standard error, exit status 1 (the other files are still classified).
+object per quake per line. A file that cannot be read or parsed, or a record in it that cannot be used: a
+message naming the file, the record and the field on standard error, exit status 1 (the other records and
+files are still classified).
 ``poll [--once]``: poll the configured feeds in the foreground (as `siaga serve` does in the background).
 ``replay [--port 8119]``: serve the recorded BMKG records locally (see siaga.hazards.replay).
 ``publish --replay URL --feed F --scenario FILE``: put a drill scenario on a running replay server.
@@ -28,9 +29,9 @@ log = logging.getLogger("siaga.hazards")
 def classification(reading: feeds.Reading) -> dict[str, Any]:
     quake = reading.quake
     decision = decide(quake, city(), policy_config(), reading.warning)
-    if not quake.potential_known:
-        log.warning("unknown BMKG Potensi wording %r (event %s): classified as tsunami potential=%s",
-                    quake.potential_text, quake.event_id, quake.tsunami_potential)
+    if not quake.potential_known and quake.potential_text.strip():
+        log.warning("unknown BMKG Potensi wording %r (event %s): BMKG's tsunami criteria decide",
+                    quake.potential_text, quake.event_id)
     return {
         "event_id": quake.event_id,
         "source": quake.source,
@@ -46,6 +47,7 @@ def classification(reading: feeds.Reading) -> dict[str, Any]:
         "display": decision.display,
         "ews_level": decision.ews_level,
         "reasons": list(decision.reasons),
+        "review": list(decision.review),
         "inatews_subject": reading.warning.subject if reading.warning else None,
     }
 
@@ -89,7 +91,7 @@ class Command(BaseCommand):
         for name in options["files"]:
             try:
                 data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-                readings = feeds.read(data, _source_from_name(name))
+                document = feeds.read_each(data, _source_from_name(name))
             except OSError as exc:
                 self.stderr.write(f"siaga bmkg: {name}: cannot read ({exc.strerror or exc})")
                 failed = True
@@ -99,6 +101,10 @@ class Command(BaseCommand):
                 self.stderr.write(f"siaga bmkg: {name}{field}: {exc.message}")
                 failed = True
                 continue
+            for bad in document.bad:  # a bad record is named; the others are still classified
+                self.stderr.write(f"siaga bmkg: {name} record {bad.index} (field {bad.field}): {bad.message}")
+                failed = True
+            readings = document.readings
             if not options["all"]:
                 readings = feeds.distinct(readings)
             for reading in readings:
