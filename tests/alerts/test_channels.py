@@ -6,9 +6,11 @@ import threading
 import time
 import uuid
 import wave
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from siaga.alerts import dispatch
@@ -19,9 +21,42 @@ pytestmark = pytest.mark.django_db
 
 
 
-def test_mqtt_retained_qos1_per_kecamatan(actors: Any, settings: Any, mqtt_broker: str) -> None:
+def retained(prefix: str, expected: int) -> dict[str, Any]:
+    """What a siren that connects now gets: {kecamatan code: the retained payload}."""
     import paho.mqtt.client as mqtt
 
+    got: dict[str, Any] = {}
+    ready = threading.Event()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.on_connect = lambda c, *a: (c.subscribe(f"{prefix}/#", qos=1), ready.set())
+    client.on_message = lambda c, u, message: got.__setitem__(message.topic.rsplit("/", 1)[-1], (
+        message.retain, json.loads(message.payload) if message.payload else None))
+    client.connect("127.0.0.1", 1883)
+    client.loop_start()
+    try:
+        ready.wait(5)
+        deadline = time.monotonic() + 5
+        while len(got) < expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.1)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    assert all(is_retained for is_retained, _ in got.values())
+    return {code: payload for code, (_, payload) in got.items()}
+
+
+def clean(prefix: str, codes: list[str]) -> None:
+    import paho.mqtt.client as mqtt
+
+    cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    cleaner.connect("127.0.0.1", 1883)
+    for code in codes:
+        cleaner.publish(f"{prefix}/{code}", b"", retain=True).wait_for_publish(5)
+    cleaner.disconnect()
+
+
+def test_mqtt_retained_qos1_per_kecamatan(actors: Any, settings: Any, mqtt_broker: str) -> None:
     from siaga.alerts.channels import mqtt as channel
 
     prefix = f"siaga-test/{uuid.uuid4().hex[:8]}"
@@ -32,33 +67,57 @@ def test_mqtt_retained_qos1_per_kecamatan(actors: Any, settings: Any, mqtt_broke
     send_all()
     channel.CHANNEL.close()
     assert all(r.status == DeliveryStatus.SENT and r.attempts == 1 for r in Delivery.objects.filter(alert=alert))
-
     # a siren that connects afterwards gets the retained message of its kecamatan at once
-    got: list[Any] = []
-    ready = threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    client.on_connect = lambda c, *a: (c.subscribe(f"{prefix}/#", qos=1), ready.set())
-    client.on_message = lambda c, u, message: got.append(message)
-    client.connect("127.0.0.1", 1883)
-    client.loop_start()
     try:
-        ready.wait(5)
-        deadline = time.monotonic() + 5
-        while len(got) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        got = retained(prefix, 2)
+        assert sorted(got) == ["36.72.01", "36.72.05"]
+        payload = got["36.72.01"]
+        assert payload["identifier"] == alert.identifier and payload["exercise"] is True and payload["in_force"]
+        assert payload["display"] == "ticker" and payload["area_code"] == "36.72.01"
     finally:
-        client.loop_stop()
-    assert sorted(m.topic for m in got) == [f"{prefix}/36.72.01", f"{prefix}/36.72.05"]
-    assert all(m.retain for m in got)
-    payload = json.loads(got[0].payload)
-    assert payload["identifier"] == alert.identifier and payload["exercise"] is True
-    assert payload["display"] == "ticker" and payload["area_code"] in ("36.72.01", "36.72.05")
-    # clean up the retained messages of this test
-    cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    cleaner.connect("127.0.0.1", 1883)
-    for message in got:
-        cleaner.publish(message.topic, b"", retain=True).wait_for_publish(5)
-    cleaner.disconnect()
+        clean(prefix, ["36.72.01", "36.72.05"])
+
+
+def test_mqtt_retained_state_is_the_strongest_warning_in_force(actors: Any, settings: Any,
+                                                               mqtt_broker: str) -> None:
+    """A ticker approved during an AWAS leaves the sirens on AWAS; cancelling one of two warnings leaves the
+    other; an expiry (no message at all) is caught by the dispatcher's reconciliation."""
+    from siaga.alerts import actions
+    from siaga.alerts.channels import mqtt as channel
+
+    prefix = f"siaga-test/{uuid.uuid4().hex[:8]}"
+    settings.MQTT_URL, settings.MQTT_TOPIC_PREFIX, settings.ALERT_CHANNELS = mqtt_broker, prefix, ["mqtt"]
+    codes = [f"36.72.0{n}" for n in range(1, 9)]
+    try:
+        awas = issue(actors, display="fullscreen", severity="Extreme", hazard="kimia", area_codes=["36.72.04"],
+                     headline="Kebocoran amonia di Ciwandan")
+        send_all()
+        ticker = issue(actors, area_codes=codes, headline="Hujan lebat di seluruh kota")
+        send_all()
+        state = retained(prefix, 8)
+        assert state["36.72.04"]["identifier"] == awas.identifier and state["36.72.04"]["display"] == "fullscreen"
+        assert {state[c]["identifier"] for c in codes if c != "36.72.04"} == {ticker.identifier}
+        actions.do_cancel_thread(actors["supervisor"].principal, awas.thread_id, "gas sudah aman")
+        send_all()
+        state = retained(prefix, 8)
+        assert state["36.72.04"]["identifier"] == ticker.identifier  # the other warning is still in force
+        actions.do_cancel_thread(actors["supervisor"].principal, ticker.thread_id, "hujan reda")
+        send_all()
+        state = retained(prefix, 8)
+        assert {c: (p["display"], p["in_force"]) for c, p in state.items()} == dict.fromkeys(codes, ("none", False))
+
+        short = issue(actors, area_codes=["36.72.02"], headline="Genangan di Jalan Raya Merak")
+        send_all()
+        assert retained(prefix, 8)["36.72.02"]["in_force"] is True
+        later = short.expires + timedelta(seconds=1)
+        assert actions.expire_threads(later) == 1
+        with time_machine.travel(later, tick=False):
+            assert dispatch.reconcile() is None
+        assert retained(prefix, 8)["36.72.02"] == {"area_code": "36.72.02", "display": "none", "ews_level": None,
+                                                   "in_force": False}
+    finally:
+        channel.CHANNEL.close()
+        clean(prefix, codes)
 
 
 def test_mqtt_broker_down_is_retried(actors: Any, settings: Any) -> None:
@@ -86,13 +145,27 @@ def test_email_to_every_agency_once_with_the_cap_attached(actors: Any, settings:
     send_all()  # nothing is sent twice
     assert sorted(rcpt[0] for rcpt, _ in mailbox.messages) == targets
     _, message = mailbox.messages[0]
-    assert message["Subject"].startswith("[LATIHAN]")
+    assert message["Subject"] == "[LATIHAN] [PERINGATAN] Banjir di Jombang Wetan"  # LATIHAN once, not twice
     assert "".join(message["X-Siaga-Alert"].split()) == alert.identifier  # long headers are folded
     parts = {part.get_content_type(): part for part in message.walk()}
     assert "application/cap+xml" in parts
     assert parts["application/cap+xml"].get_payload(decode=True).decode() == alert.xml
     body = parts["text/plain"].get_payload(decode=True).decode()
     assert "LATIHAN" in body and "Banjir di Jombang Wetan" in body and "Flooding in Jombang Wetan" in body
+
+
+def test_an_exercise_cancel_says_latihan_once(actors: Any, settings: Any, mailbox: Any) -> None:
+    from siaga.alerts import actions
+
+    settings.SMTP_URL, settings.ALERT_CHANNELS, settings.ALERT_EMAILS = mailbox.url, ["email"], ["a@cilegon.go.id"]
+    alert = issue(actors, exercise=True)
+    cancel = actions.do_cancel_thread(actors["supervisor"].principal, alert.thread_id, "latihan selesai")
+    assert cancel.headline == "[LATIHAN] Peringatan dibatalkan: Banjir di Jombang Wetan"
+    assert cancel.headline_en == "[EXERCISE] Warning cancelled: Flooding in Jombang Wetan"
+    send_all()
+    subjects = sorted(message["Subject"] for _, message in mailbox.messages)
+    assert subjects == ["[LATIHAN] [PEMBATALAN] Peringatan dibatalkan: Banjir di Jombang Wetan",
+                        "[LATIHAN] [PERINGATAN] Banjir di Jombang Wetan"]
 
 
 def test_email_server_down_then_back(actors: Any, settings: Any) -> None:
@@ -124,6 +197,9 @@ def test_email_server_down_then_back(actors: Any, settings: Any) -> None:
     row.refresh_from_db()
     assert row.status == DeliveryStatus.SENT and row.attempts == 2
     assert restarted.messages == [["a@cilegon.go.id"]]
+    tries = list(row.attempt_rows.order_by("number"))  # one row per try, as webhooks keep them
+    assert [(t.number, t.ok) for t in tries] == [(1, False), (2, True)]
+    assert tries[0].error.startswith("SMTP") and tries[1].error == "" and tries[0].at <= tries[1].at
 
 
 def test_signed_webhook_with_retry(actors: Any, settings: Any) -> None:

@@ -140,8 +140,9 @@ def test_a_revision_of_the_same_quake_by_its_shakemap_is_merged(feeds: Any) -> N
     revised["Shakemap"] = first["Shakemap"]
     feeds.replay.state.publish("gempaterkini", record=revised)
     feeds.poll("gempaterkini")
-    [event] = HazardEvent.objects.filter(stale=False)
-    assert event.magnitude == 6.7 and event.display == "fullscreen"  # potential known: the warning stays
+    [event] = HazardEvent.objects.filter(stale=False)  # one quake: the shakemap says so
+    assert event.identifiers == [f"shakemap:{first['Shakemap'].split('.')[0]}"]
+    assert event.magnitude == 7.4 and event.display == "fullscreen"  # the worst case of its records stays
 
 
 def test_a_new_inatews_message_never_lowers_the_full_screen_only_the_end_does(feeds: Any) -> None:

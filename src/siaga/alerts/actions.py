@@ -332,12 +332,14 @@ def do_cancel_thread(actor: Principal, thread_id: int, reason: str) -> Alert:
             decision = decide_event(thread.hazard_event)
             overrides = {"description": f"{reason.strip()}", "description_en": f"{reason.strip()}"}
             message = _event_message(thread, thread.hazard_event, decision, "Cancel", sent, overrides)
-            message.headline = f"Peringatan dibatalkan: {previous.headline}"[:250]
-            message.headline_en = f"Warning cancelled: {previous.headline_en or previous.headline}"[:250]
+            message.headline = f"Peringatan dibatalkan: {capbuild.bare_headline(previous.headline)}"[:250]
+            message.headline_en = ("Warning cancelled: "
+                                   f"{capbuild.bare_headline(previous.headline_en or previous.headline)}")[:250]
         else:
             texts = capbuild_texts_of(previous)
-            texts.update(headline=f"Peringatan dibatalkan: {previous.headline}"[:250],
-                         headline_en=f"Warning cancelled: {previous.headline_en or previous.headline}"[:250],
+            texts.update(headline=f"Peringatan dibatalkan: {capbuild.bare_headline(previous.headline)}"[:250],
+                         headline_en=("Warning cancelled: "
+                                      f"{capbuild.bare_headline(previous.headline_en or previous.headline)}")[:250],
                          description=reason.strip(), description_en=reason.strip(),
                          instruction="Peringatan sebelumnya tidak berlaku lagi.",
                          instruction_en="The earlier warning no longer applies.")
@@ -356,8 +358,8 @@ def capbuild_texts_of(alert: Alert) -> dict[str, Any]:
     return {
         "hazard": draft.hazard if draft is not None else "lainnya",
         "display": alert.display, "severity": alert.severity, "urgency": alert.urgency,
-        "headline": texts.get("id", {}).get("headline", alert.headline).removeprefix("[LATIHAN] "),
-        "headline_en": texts.get("en", {}).get("headline", "").removeprefix("[EXERCISE] "),
+        "headline": capbuild.bare_headline(texts.get("id", {}).get("headline", alert.headline)),
+        "headline_en": capbuild.bare_headline(texts.get("en", {}).get("headline", "")),
         "description": texts.get("id", {}).get("description", ""),
         "description_en": texts.get("en", {}).get("description", ""),
         "instruction": texts.get("id", {}).get("instruction", ""),

@@ -70,7 +70,8 @@ def _delivery_out(d: Delivery) -> dict[str, Any]:
     return {"id": d.pk, "alert": d.alert_id, "channel": d.channel, "target": d.target, "status": d.status,
             "attempts": d.attempts, "last_error": d.last_error, "created_at": d.created_at,
             "first_attempt_at": d.first_attempt_at, "sent_at": d.sent_at, "next_attempt_at": d.next_attempt_at,
-            "result": d.result}
+            "result": d.result, "tries": [{"number": a.number, "at": a.at, "ok": a.ok, "error": a.error,
+                                          "duration_ms": a.duration_ms} for a in d.attempt_rows.all()]}
 
 
 @router.get("/alerts/{int:alert_id}", auth=allow(*HUMAN_ROLES), response={200: AlertOut, **ERRORS},
@@ -81,7 +82,8 @@ def alert_detail(request: HttpRequest, alert_id: int) -> Any:
         raise NotFound(f"alert {alert_id} does not exist")
     deliveries = None
     if _principal(request).has(*STAFF):
-        deliveries = [_delivery_out(d) for d in alert.deliveries.order_by("channel", "target")]
+        deliveries = [_delivery_out(d) for d in alert.deliveries.prefetch_related("attempt_rows").order_by(
+            "channel", "target")]
     return {"summary": public_summary(alert), "references": alert.references_id,
             "created_by": alert.created_by.get_username() if alert.created_by else None,
             "approved_by": alert.approved_by.get_username() if alert.approved_by else None,
@@ -215,7 +217,7 @@ class DeliveryFilter(Schema):
 @router.get("/alerts/deliveries", auth=allow(*STAFF), response=list[dict[str, Any]],
             summary="Every delivery attempt row: channel, target, status, attempts, last error, times")
 def deliveries(request: HttpRequest, filters: Query[DeliveryFilter]) -> Any:
-    found = Delivery.objects.order_by("-created_at", "channel", "target")
+    found = Delivery.objects.prefetch_related("attempt_rows").order_by("-created_at", "channel", "target")
     if filters.alert:
         found = found.filter(alert_id=filters.alert)
     if filters.status:

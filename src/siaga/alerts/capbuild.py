@@ -122,6 +122,16 @@ def identifier(kind: int, sent: datetime, number: int) -> str:
     return f"urn:oid:{settings.CAP_OID}.{kind}.{sent.astimezone(JAKARTA):%Y%m%d%H%M%S}.{number}"
 
 
+EXERCISE_MARKS = ("[LATIHAN] ", "[EXERCISE] ")
+
+
+def bare_headline(text: str) -> str:
+    """A headline without the exercise marks that :func:`build` puts in front (however many were added)."""
+    while text.startswith(EXERCISE_MARKS):
+        text = text.removeprefix("[LATIHAN] ").removeprefix("[EXERCISE] ")
+    return text
+
+
 def build(message: Message) -> cap.Alert:
     exercise = message.status == "Exercise"
     mark_id = "[LATIHAN] " if exercise else ""
@@ -141,7 +151,7 @@ def build(message: Message) -> cap.Alert:
             language=language, categories=[message.category], event=event, response_types=[message.response],
             urgency=message.urgency, severity=message.severity, certainty=message.certainty,
             onset=message.onset, expires=message.expires, sender_name=settings.CAP_SENDER_NAME,
-            headline=(mark + headline)[:300], description=description, instruction=instruction,
+            headline=(mark + bare_headline(headline))[:300], description=description, instruction=instruction,
             web=message.web, contact=settings.CAP_CONTACT, parameters=list(parameters),
             event_codes=[("EWS_DISASTER_CODE", message.disaster_code)],
             areas=[area.cap_area() for area in message.areas],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 
 from django.db import close_old_connections, connection, transaction
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from siaga.alerts import actions, channels
 from siaga.alerts.channels import ChannelError
-from siaga.alerts.models import Alert, Delivery, DeliveryStatus
+from siaga.alerts.models import Alert, Delivery, DeliveryAttempt, DeliveryStatus
 
 log = logging.getLogger("siaga.alerts")
 BACKOFF = [timedelta(seconds=s) for s in (2, 5, 15, 30, 60, 120, 300, 600, 1800)]
@@ -42,7 +43,8 @@ def _claim(now: datetime, limit: int) -> list[Delivery]:
         return claimed
 
 
-def _record(delivery: Delivery, moment: datetime, error: str, result: dict[str, object]) -> None:
+def _record(delivery: Delivery, moment: datetime, error: str, result: dict[str, object], duration_ms: int = 0,
+            started: datetime | None = None) -> None:
     number = delivery.attempts + 1
     update: dict[str, object] = {"attempts": number, "lease_until": None, "last_error": error[:500]}
     if delivery.first_attempt_at is None:
@@ -56,7 +58,12 @@ def _record(delivery: Delivery, moment: datetime, error: str, result: dict[str, 
     else:
         update.update(status=DeliveryStatus.RETRYING, next_attempt_at=moment + BACKOFF[number - 1])
         log.warning("alert delivery %s:%s failed (attempt %d): %s", delivery.channel, delivery.target, number, error)
-    Delivery.objects.filter(pk=delivery.pk).update(**update)
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(**update)
+        # one row per try (a lease that ran out and a retry by another worker: the same number is one try)
+        DeliveryAttempt.objects.get_or_create(delivery_id=delivery.pk, number=number, defaults={
+            "at": started or moment, "ok": not error, "error": error[:500], "duration_ms": duration_ms,
+            "result": result if not error else {}})
 
 
 def send_due(now: datetime | None = None, limit: int = 50, channel_names: tuple[str, ...] | None = None) -> int:
@@ -73,6 +80,7 @@ def send_due(now: datetime | None = None, limit: int = 50, channel_names: tuple[
     for delivery in claimed:
         channel = channels.get(delivery.channel)
         error, result = "", {}
+        started, clock = timezone.now(), time.monotonic()
         if channel is None:
             error = f"the channel {delivery.channel!r} is not available in this process"
         else:
@@ -83,8 +91,23 @@ def send_due(now: datetime | None = None, limit: int = 50, channel_names: tuple[
             except Exception as exc:  # a bug in a channel must not stop the others
                 log.exception("channel %s crashed", delivery.channel)
                 error = f"{type(exc).__name__}: {exc}"
-        _record(delivery, moment, error, result)
+        _record(delivery, moment, error, result, int((time.monotonic() - clock) * 1000), started)
     return len(claimed)
+
+
+def reconcile() -> None:
+    """Channels that keep a state (MQTT's retained topics) bring it up to what is in force now: expiries
+    send no message, and a broker may have been away."""
+    for channel in channels.active():
+        fix = getattr(channel, "reconcile", None)
+        if fix is None:
+            continue
+        try:
+            fix()
+        except ChannelError as exc:
+            log.warning("channel %s could not reconcile its state: %s", channel.name, exc)
+        except Exception:
+            log.exception("channel %s crashed reconciling its state", channel.name)
 
 
 class Dispatcher(threading.Thread):
@@ -105,6 +128,7 @@ class Dispatcher(threading.Thread):
                 sent = send_due()
                 if timezone.now().timestamp() - last_sweep > 30:
                     actions.expire_threads()
+                    reconcile()
                     last_sweep = timezone.now().timestamp()
             except Exception:
                 log.exception("alert dispatcher loop failed")

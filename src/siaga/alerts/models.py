@@ -197,6 +197,27 @@ class Delivery(models.Model):
         return f"{self.channel}:{self.target} ({self.status})"
 
 
+class DeliveryAttempt(models.Model):
+    """One try of a delivery, as it went: kept for every try (the delivery keeps only the summary)."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_rows")
+    number = models.PositiveSmallIntegerField(_("ke-"))
+    at = models.DateTimeField(_("waktu"), default=timezone.now)
+    ok = models.BooleanField(_("berhasil"), default=False)
+    error = models.CharField(_("galat"), max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(_("durasi (ms)"), default=0)
+    result = models.JSONField(_("hasil"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("percobaan pengiriman peringatan")
+        verbose_name_plural = _("percobaan pengiriman peringatan")
+        ordering = ["delivery", "number"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="uniq_alert_attempt_number")]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {'ok' if self.ok else self.error[:40]}"
+
+
 class ExternalAlert(models.Model):
     """A CAP message from another sender (e.g. BMKG nowcasts for Banten), shown in the command centre."""
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from siaga.alerts.capbuild import bare_headline
 from siaga.alerts.models import Alert, Thread
 from siaga.core.warnings import Warning
 from siaga.formats import cap
@@ -71,7 +72,7 @@ def active_warnings() -> list[Warning]:
     for thread in active_threads():
         alert = thread.current
         assert alert is not None
-        headline = alert.headline.removeprefix("[LATIHAN] ")  # the wall marks exercises itself
+        headline = bare_headline(alert.headline)  # the wall marks exercises itself
         event = thread.hazard_event
         review = list(event.review) if event is not None and event.needs_review else []
         result.append(Warning(id=str(alert.pk), headline=headline, level=thread.display,

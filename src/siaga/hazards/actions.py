@@ -148,19 +148,36 @@ def decide_event(event: HazardEvent) -> Decision:
     return decide(_as_quake(event), city(), policy_config(), warning_state(event))
 
 
-def _apply_quake(event: HazardEvent, quake: Quake) -> None:
-    event.lat, event.lon, event.magnitude, event.depth_km = quake.lat, quake.lon, quake.magnitude, quake.depth_km
-    event.origin_time = quake.time_utc
-    if quake.region:
-        event.region = quake.region[:300]
+def _weight(magnitude: float, when: datetime, lat: float, lon: float) -> tuple[float, datetime, float, float]:
+    return (round(magnitude, 1), when, round(lat, 4), round(lon, 4))
+
+
+def _potential_rank(text: str) -> tuple[int, str]:
+    """Which Potensi sentence of a quake's records speaks for it: one of tsunami potential, else a known
+    "no potential", else anything; between equals the same one whatever the order of arrival."""
+    potential, known = tsunami_potential(text)
+    return (2 if potential else 1 if known else 0, text)
+
+
+def _apply_quake(event: HazardEvent, quake: Quake, created: bool) -> None:
+    """Merge a record into its event so that the order of records never matters: the parameters are those of
+    the record with the largest magnitude (when in doubt, the worst case; then the later origin time), the
+    Potensi sentence the most telling one, the felt list the longest."""
+    if created or _weight(quake.magnitude, quake.time_utc, quake.lat, quake.lon) >= _weight(
+            event.magnitude, event.origin_time, event.lat, event.lon):
+        event.lat, event.lon, event.magnitude = quake.lat, quake.lon, quake.magnitude
+        event.depth_km, event.origin_time = quake.depth_km, quake.time_utc
+        if quake.region:
+            event.region = quake.region[:300]
     if quake.source != "usgs":  # USGS never speaks about tsunami potential
-        if quake.potential_text or quake.tsunami_potential:
+        if quake.potential_text and (not event.potential_text or _potential_rank(quake.potential_text[:300])
+                                     > _potential_rank(event.potential_text)):
             event.potential_text = quake.potential_text[:300]
-            event.tsunami_potential = event.tsunami_potential or quake.tsunami_potential
+        event.tsunami_potential = event.tsunami_potential or quake.tsunami_potential
         # known: a sentence BMKG is known to write, or tsunami potential already established
         event.potential_known = event.tsunami_potential or (
             bool(event.potential_text) and tsunami_potential(event.potential_text)[1])
-    if quake.felt_text:
+    if quake.felt_text and (len(quake.felt_text), quake.felt_text) > (len(event.felt_text), event.felt_text):
         event.felt_text = quake.felt_text[:500]
 
 
@@ -223,7 +240,7 @@ def _ingest_one(feed: Feed, reading: Reading, now: datetime, max_age: timedelta,
                  warning.identifier if warning else "", event.key)
     else:
         if created or quake.source != "usgs":  # USGS witnesses a quake BMKG has described; it never revises it
-            _apply_quake(event, quake)
+            _apply_quake(event, quake, created)
         if warning is not None and sent is not None:
             event.warning = warning.as_json()
             event.warning_sent = max(filter(None, [event.warning_sent, sent]))

@@ -28,8 +28,11 @@ def _connection() -> Any:
 
 
 def subject_of(alert: Alert) -> str:
-    mark = "[LATIHAN]" if alert.exercise else ("[PEMBATALAN]" if alert.msg_type == "Cancel" else "[PERINGATAN]")
-    return f"{mark} {alert.headline}"[:200]
+    from siaga.alerts.capbuild import bare_headline
+
+    kind = "[PEMBATALAN]" if alert.msg_type == "Cancel" else "[PERINGATAN]"
+    mark = f"[LATIHAN] {kind}" if alert.exercise else kind
+    return f"{mark} {bare_headline(alert.headline)}"[:200]
 
 
 def body_of(alert: Alert) -> str:
