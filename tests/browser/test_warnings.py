@@ -48,3 +48,35 @@ def test_desk_to_wall_and_public_page(login: Any, site: Any, browser: Any) -> No
     public_context.close()
     for page in (wall, operator, supervisor):
         assert page.errors == [], page.errors  # type: ignore[attr-defined]
+
+
+def test_a_flagged_decision_is_on_the_wall_until_a_supervisor_reviews_it(login: Any, site: Any) -> None:
+    import subprocess
+
+    from tests.e2e.servers import SIAGA
+
+    created = subprocess.run([*SIAGA, "shell", "-c", (
+        "from django.utils import timezone; from siaga.hazards.models import HazardEvent; "
+        "e = HazardEvent.objects.create(key='bmkg-review-test', origin_time=timezone.now(), lat=-6.85, lon=105.22, "
+        "magnitude=7.3, region='Selat Sunda', display='fullscreen', ews_level='AWAS', "
+        "review=['tsunami_criteria', 'unknown_potential_wording']); print(e.pk)")],
+        env=site.env, capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stderr
+    wall = login("wall", 1920, 1080)
+    wall.goto(site.url + "/wall/")
+    wall.wait_for_selector("#review-flag:not([hidden])", timeout=10_000)
+    flag = wall.locator("#review-flag").inner_text()
+    assert "M7.3 Selat Sunda" in flag and ("BMKG" in flag)
+    screenshot(wall, "wall-review-flag")
+
+    supervisor = login("supervisor")
+    supervisor.goto(site.url + "/peringatan/kelola/")
+    item = supervisor.locator("#to-review li", has_text="Selat Sunda")
+    assert "kriteria tsunami BMKG" in item.inner_text() or "tsunami criteria" in item.inner_text()
+    item.locator("input[name=note]").fill("dicek dengan BMKG per telepon")
+    item.locator("button[type=submit]").click()
+    supervisor.wait_for_load_state("networkidle")
+    assert supervisor.locator("#to-review").count() == 0
+    wall.wait_for_selector("#review-flag[hidden]", state="attached", timeout=10_000)  # live, without a reload
+    for page in (wall, supervisor):
+        assert page.errors == [], page.errors  # type: ignore[attr-defined]
