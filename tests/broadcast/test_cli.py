@@ -16,6 +16,7 @@ from siaga.ews import ts
 from siaga.ews.sections import Location, Message, encode_messages
 from tests import clock
 from tests.alerts.conftest import udp_port
+from tests.ews.vendor_reader import shows
 
 SHARED_CAP = Path(__file__).resolve().parents[3] / "shared" / "data" / "cap"
 
@@ -116,6 +117,7 @@ def test_encode_into_a_video_gives_a_programme_with_the_warning_beside_it(tmp_pa
     decoded = run("ews", "decode", str(tmp_path / "mixed.ts"))
     [item] = [json.loads(line) for line in decoded.stdout.splitlines()]
     assert (item["level"], item["message"], item["pid"]) == ("SIAGA", "Gempa M6.1 dirasakan kuat", 0x80)
+    assert shows(mixed, ["42431", "42441"]) == {"42431": "SIAGA", "42441": None}  # as real receivers read it
     clash = ffmpeg_video(tmp_path / "clash.ts", "-mpegts_start_pid", "0x80")
     refused = run(*args[:-1], str(clash), "--out", str(tmp_path / "x.ts"))
     assert refused.returncode == 1 and "already uses PID 0x0080" in refused.stderr and "--pid" in refused.stderr

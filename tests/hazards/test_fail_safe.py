@@ -176,10 +176,12 @@ def test_a_future_sent_time_is_clamped_and_the_end_of_warning_still_ends(feeds: 
     assert health.clock_skew_seconds and health.clock_skew_seconds > 1e9 and health.status() == "degraded"
     event = HazardEvent.objects.get()
     assert event.warning_sent <= timezone.now() + timedelta(minutes=3)  # clamped, not year 9999
+    assert feeds.poll("warning").status == 304 and feeds.health("warning").status() == "degraded"  # still served
     feeds.publish("inatews", "inatews_drill_selat_sunda_PD4.json")
     feeds.poll("warning")
     thread.refresh_from_db()
     assert thread.active is False and thread.current.msg_type == "Cancel"
+    assert feeds.health("warning").status() == "ok"  # a message with a sane clock
 
 
 def test_an_end_older_than_the_warning_still_ends_it(feeds: Any) -> None:

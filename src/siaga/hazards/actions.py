@@ -199,6 +199,7 @@ def _flag_clock(feed: Feed, reading: Reading, now: datetime) -> None:
     log.warning("%s: InaTEWS %s says it was sent %.0f s in the future; taken as sent now", feed.name,
                 reading.warning.identifier, ahead)
     Feed.objects.filter(pk=feed.pk).update(clock_skew_seconds=ahead, clock_skew_at=now)
+    feed.clock_skew_seconds = ahead
 
 
 def _ingest_one(feed: Feed, reading: Reading, now: datetime, max_age: timedelta, result: IngestResult) -> None:
@@ -219,6 +220,9 @@ def _ingest_one(feed: Feed, reading: Reading, now: datetime, max_age: timedelta,
     sent = _sent(reading, now)
     if warning is not None and sent is not None and sent < warning.sent_utc:
         _flag_clock(feed, reading, now)
+    elif warning is not None and feed.clock_skew_seconds is not None:  # a message with a sane clock again
+        Feed.objects.filter(pk=feed.pk).update(clock_skew_seconds=None)
+        feed.clock_skew_seconds = None
     record_time = _record_time(reading, now)
     exercise = feed.drill or (warning is not None and warning.status in ("Exercise", "Test"))
     created = event is None

@@ -45,7 +45,7 @@ class Feed(models.Model):
     last_bad_record_at = models.DateTimeField(_("rekaman rusak terakhir pada"), null=True, blank=True)
     clock_skew_seconds = models.FloatField(_("selisih jam (detik)"), null=True, blank=True,
                                            help_text=_("Seberapa jauh di masa depan waktu kirim terakhir yang "
-                                                       "dibatasi; kosong: jam umpan wajar."))
+                                                       "dibatasi; kosong: jam umpan wajar."))  # until a sane one
     clock_skew_at = models.DateTimeField(_("selisih jam terlihat"), null=True, blank=True)
     newest_record_at = models.DateTimeField(_("rekaman terbaru"), null=True, blank=True)
     lag_seconds = models.FloatField(_("jeda (detik)"), null=True, blank=True,
@@ -79,9 +79,7 @@ class Feed(models.Model):
             return "new"
         if self.consecutive_failures:
             return "failing"
-        skewed = self.clock_skew_at is not None and self.last_success_at is not None and \
-            self.clock_skew_at >= self.last_success_at
-        if self.overdue(now) or self.last_bad_records or skewed:
+        if self.overdue(now) or self.last_bad_records or self.clock_skew_seconds is not None:
             return "degraded"
         return "ok"
 
@@ -95,7 +93,7 @@ class Feed(models.Model):
         if self.last_bad_records:
             found.append(str(_("%(n)d rekaman rusak pada dokumen terakhir: %(what)s")
                              % {"n": self.last_bad_records, "what": self.last_bad_record}))
-        if self.status(now) == "degraded" and self.clock_skew_seconds:
+        if self.clock_skew_seconds is not None:
             found.append(str(_("waktu kirim %(s).0f detik di masa depan (dibatasi ke sekarang)")
                              % {"s": self.clock_skew_seconds}))
         return found

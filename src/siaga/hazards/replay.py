@@ -76,10 +76,14 @@ def _shift_bmkg(record: dict[str, Any], when: datetime) -> dict[str, Any]:
     return shifted
 
 
-def _shift_inatews(document: dict[str, Any], delta: timedelta) -> dict[str, Any]:
-    """Every time in an InaTEWS document moved by ``delta`` (identifiers follow the sent time)."""
+def _shift_inatews(document: dict[str, Any], delta: timedelta, latest: datetime | None = None) -> dict[str, Any]:
+    """Every time in an InaTEWS document moved by ``delta`` (identifiers follow the sent time); the sent time
+    no later than ``latest`` (a message published now about a quake that just happened is sent now, never in
+    the future)."""
     doc = copy.deepcopy(document)
     sent = inatews.parse(json.dumps(document).encode()).sent_utc + delta
+    if latest is not None:
+        sent = min(sent, latest)
     sent_local = sent.astimezone(WIB)
     stamp = sent_local.strftime("%Y%m%d%H%M%S")
     doc["sent"] = sent_local.strftime("%Y-%m-%dT%H:%M:%S") + "WIB"
@@ -149,7 +153,7 @@ class ReplayState:
             if feed == "inatews":
                 if shift_to_now:
                     quake_time = inatews.parse(json.dumps(record).encode()).quake.time_utc
-                    record = _shift_inatews(record, now - quake_time)
+                    record = _shift_inatews(record, now - quake_time, latest=now)
                 raw = json.dumps(record, ensure_ascii=False).encode()
                 inatews.parse(raw)  # refuse to serve what our own parser cannot read
                 self.documents["inatews"] = Document(raw, None)
