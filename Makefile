@@ -14,9 +14,9 @@ SIAGA := $(BIN)/siaga
 # a month's first day just after midnight WIB (still the day before in UTC), a month's last day late at
 # night, 31 December and 29 February.
 CLOCKS := 2027-03-01T00:20:00+07:00 2027-04-30T23:10:00+07:00 2027-12-31T21:00:00+07:00 2028-02-29T12:00:00+07:00
-CLOCK_TESTS := tests/core/test_clock.py tests/shifts tests/reports tests/incidents tests/calls/test_blocking.py tests/core/test_auditchain.py \
-	tests/hazards tests/alerts tests/webhooks tests/api/test_permissions.py \
-	tests/browser/test_flows.py::test_roster_page_shows_coverage_and_supervisors_edit_it
+CLOCK_TESTS := tests/core/test_clock.py tests/shifts tests/reports tests/incidents tests/calls/test_blocking.py \
+	tests/core/test_auditchain.py tests/hazards/test_ingest.py tests/alerts/test_actions.py tests/webhooks \
+	tests/api/test_permissions.py tests/browser/test_flows.py::test_roster_page_shows_coverage_and_supervisors_edit_it
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'

@@ -19,6 +19,7 @@ the immediate transaction does.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -120,11 +121,24 @@ def _find(quake: Quake, ids: tuple[str, ...]) -> HazardEvent | None:
     for event in nearby:
         if wanted & set(event.identifiers):
             return event
-    matches = [event for event in nearby if same_event(quake, _as_quake(event))]
+    matches = [event for event in nearby if any(same_event(quake, variant) for variant in _variants(event))]
     if not matches:
         return None
     return min(matches, key=lambda e: (abs(e.magnitude - quake.magnitude),
                                        abs((e.origin_time - quake.time_utc).total_seconds()), e.pk))
+
+
+MAX_VARIANTS = 30
+
+
+def _variants(event: HazardEvent) -> list[Quake]:
+    """The event as each of its records described it (a record matches the event when it matches any of
+    them: a revision is compared with what BMKG said before, not with the worst case kept)."""
+    found = [_as_quake(event)]
+    for when, lat, lon, magnitude in event.variants:
+        found.append(dataclasses.replace(found[0], time_utc=datetime.fromisoformat(when), lat=lat, lon=lon,
+                                         magnitude=magnitude))
+    return found
 
 
 def _as_quake(event: HazardEvent) -> Quake:
@@ -250,6 +264,9 @@ def _ingest_one(feed: Feed, reading: Reading, now: datetime, max_age: timedelta,
             event.warning_sent = max(filter(None, [event.warning_sent, sent]))
             event.inatews_phase = warning.phase
     event.identifiers = sorted({*event.identifiers, *ids})
+    variant = [quake.time_utc.isoformat(), quake.lat, quake.lon, quake.magnitude]
+    if quake.source != "usgs" and variant not in event.variants:
+        event.variants = [*event.variants, variant][-MAX_VARIANTS:]
     if feed.name not in event.sources:
         event.sources = [*event.sources, feed.name]
     event.fingerprints = [*event.fingerprints, mark][-MAX_FINGERPRINTS:]

@@ -113,6 +113,7 @@ class HazardEvent(models.Model):
     tsunami_potential = models.BooleanField(_("berpotensi tsunami"), default=False)
     potential_known = models.BooleanField(_("kalimat potensi dikenal"), default=True)
     identifiers = models.JSONField(default=list)  # BMKG's names for it: shakemap:..., inatews:...
+    variants = models.JSONField(default=list)  # [time, lat, lon, magnitude] of each record merged into it
     felt_text = models.CharField(_("dirasakan"), max_length=500, blank=True)
     sources = models.JSONField(_("sumber"), default=list)
     fingerprints = models.JSONField(default=list)  # hashes of the records already applied (repeats change nothing)
