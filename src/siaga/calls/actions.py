@@ -277,6 +277,11 @@ def do_ingest_cti_events(items: list[IngestItem]) -> list[IngestResult | ActionE
                 _attach_pending_fixes(call)
         for call in changed:
             publish_on_commit("call.updated", call_summary(call))
+    # a call this batch created for nothing but refused events (a reused event_id) is not left behind empty
+    created_empty = [calls[key].pk for key in missing if calls[key].pk not in before]
+    if created_empty:
+        Call.objects.filter(pk__in=created_empty, first_seen_at=now).exclude(
+            pk__in=CtiEvent.objects.filter(call_id__in=created_empty).values("call_id")).delete()
     for index, stored in zip(new_items, new_events, strict=True):
         results[index] = IngestResult(duplicate=False, call_id=stored["call"])
     return [r for r in results if r is not None]

@@ -64,9 +64,9 @@ def parse_body(body: bytes) -> tuple[cti.CtiEvent, dict[str, Any]]:
     if len(body) > cti.MAX_BODY:
         raise CtiRequestError(413, "too_large", f"the body is {len(body)} bytes; at most {cti.MAX_BODY}")
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CtiRequestError(400, "malformed", f"the body is not valid JSON: {exc}") from None
+        payload = cti.loads(body)
+    except cti.CtiError as exc:
+        raise CtiRequestError(400, "malformed", exc.message) from None
     try:
         event = cti.validate(payload)
     except cti.CtiError as exc:
@@ -169,9 +169,11 @@ class Batcher:
         except Exception as exc:
             close_old_connections()  # a broken connection is replaced on the next batch
             if len(batch) > 1:
-                log.warning("a batch of %d CTI events failed (%s); storing them one by one", len(batch), exc)
-                for pending in batch:
-                    self._process([pending])
+                # halves, not one by one: a poisoned event costs its neighbours a few transactions, not one each
+                log.warning("a batch of %d CTI events failed (%s); storing it in halves", len(batch), exc)
+                middle = len(batch) // 2
+                self._process(batch[:middle])
+                self._process(batch[middle:])
                 return
             log.exception("storing CTI event %s failed", batch[0].item.event.event_id)
             batch[0].future.set_exception(exc)

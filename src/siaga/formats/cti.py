@@ -9,11 +9,17 @@
 together; ``occurred_at`` is when the PBX saw it (with a time zone, always). ``answered`` may name the
 ``agent`` (username or extension), ``transferred`` names the ``target``, ``ended`` may give a ``cause``.
 Unknown extra keys are kept but not interpreted.
+
+Every body is either stored or refused with a 4xx naming what is wrong, never a 5xx (a PBX retries those
+forever): JSON numbers must be finite (no NaN, Infinity or 1e400), nesting at most :data:`MAX_DEPTH` deep,
+strings free of NUL and of lone surrogates (no database can store them), times inside the years a clock
+can hold.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +32,7 @@ _ID_MAX = 128
 _TEXT_MAX = {"caller": 64, "line": 64, "agent": 64, "target": 64, "cause": 64}
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_FUTURE = timedelta(hours=1)
+MAX_DEPTH = 8  # objects and lists inside the event (the event itself is depth 1)
 
 
 class CtiError(FormatError):
@@ -76,7 +83,10 @@ def parse_time(value: Any, name: str, now: datetime | None = None) -> datetime:
         raise CtiError(f"{name}={value[:40]!r} is not an ISO 8601 time", name) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise CtiError(f"{name}={value[:40]!r} has no time zone; add Z or +07:00", name)
-    parsed = parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        raise CtiError(f"{name}={value[:40]!r} is outside the years a clock can hold", name) from None
     if parsed < EARLIEST:
         raise CtiError(f"{name}={value[:40]!r} is before 2000", name)
     reference = now or datetime.now(UTC)
@@ -102,10 +112,50 @@ def _text(data: dict[str, Any], name: str) -> str | None:
     return value or None
 
 
+def _storable(value: Any, path: str, depth: int) -> None:
+    """Raise :class:`CtiError` naming the first value no database can store as sent."""
+    if depth > MAX_DEPTH:
+        raise CtiError(f"{path} is nested more than {MAX_DEPTH} levels deep", path.split(".")[0].split("[")[0])
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise CtiError(f"{path} contains a NUL character", path.split(".")[0].split("[")[0])
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CtiError(f"{path} contains a lone surrogate (not UTF-8)", path.split(".")[0].split("[")[0]) \
+                from None
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise CtiError(f"{path} is not a finite number", path.split(".")[0].split("[")[0])
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63:
+        raise CtiError(f"{path} is a number larger than a database holds", path.split(".")[0].split("[")[0])
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key, f"{path}.<key>", depth + 1)
+            _storable(item, f"{path}.{key}"[:120], depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _storable(item, f"{path}[{index}]", depth + 1)
+
+
+def loads(body: bytes | str) -> Any:
+    """The body's JSON. NaN, Infinity and numbers beyond a double are read here and refused by
+    :func:`validate` with the field they are in; nesting deeper than Python can follow is a
+    :class:`CtiError` here."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise CtiError("the body is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CtiError(f"the body is not valid JSON: {exc}") from None
+
+
 def validate(data: Any, now: datetime | None = None) -> CtiEvent:
     """Validate a decoded JSON object as a CTI event."""
     if not isinstance(data, dict):
         raise CtiError("the body must be a JSON object")
+    for key, value in data.items():
+        _storable(key, "<key>", 1)
+        _storable(value, str(key)[:60], 1)
     kind = data.get("type")
     if kind is None:
         raise CtiError("type is required", "type")
@@ -133,8 +183,4 @@ def parse(body: bytes | str, now: datetime | None = None) -> CtiEvent:
     """Decode and validate a request body."""
     if len(body) > MAX_BODY:
         raise CtiError(f"the body is {len(body)} bytes; at most {MAX_BODY}")
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CtiError(f"the body is not valid JSON: {exc}") from None
-    return validate(data, now)
+    return validate(loads(body), now)
