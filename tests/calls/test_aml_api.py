@@ -1,8 +1,11 @@
 """AML over the API: SMS and HTTPS fixes attach to the caller's recent call, or wait for it; bad input is named."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from siaga.calls.models import Call, LocationFix
 from siaga.formats import aml
@@ -83,3 +86,81 @@ def test_https_with_hmac(client: Any, pbx: Any, aml_provider: Any) -> None:
 def test_pbx_cannot_post_locations(client: Any, pbx: Any) -> None:
     response = post_sms(client, pbx, "0812", sms_for(-6.0, 106.0))
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("sender", "words"), [
+    ("1" * 40, "is not a phone number"),
+    ("0812\u00003456789", "is not a phone number"),
+    ("not a number", "is not a phone number"),
+])
+def test_a_sender_that_is_not_a_phone_number_is_refused_before_anything_is_written(
+        client: Any, aml_provider: Any, sender: str, words: str) -> None:
+    response = post_sms(client, aml_provider, sender, sms_for(-6.0171, 106.0556))
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["field"] == "sender" and words in response.json()["error"]["message"]
+    assert LocationFix.objects.count() == 0
+
+
+def test_an_https_device_number_of_5000_characters_is_refused(client: Any, aml_provider: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    when = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = (f"v=3&device_number={'9' * 5000}&location_latitude=-6.0171&location_longitude=106.0556"
+            f"&location_accuracy=12&location_time={when}&location_source=gps").encode()
+    response = client.post("/api/v1/aml/https", data=body, content_type="application/x-www-form-urlencoded",
+                           **aml_provider.headers())
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["field"] == "device_number" and LocationFix.objects.count() == 0
+
+
+def test_the_same_aml_message_again_is_the_same_fix(client: Any, pbx: Any, aml_provider: Any) -> None:
+    post_event(client, pbx, ev("offered", call="again", caller="081234567890"))
+    text = sms_for(-6.0171, 106.0556)
+    first = post_sms(client, aml_provider, "+6281234567890", text)
+    second = post_sms(client, aml_provider, "+6281234567890", text)
+    third = post_sms(client, aml_provider, "+6281234567890", text)
+    assert (first.status_code, second.status_code, third.status_code) == (201, 200, 200)
+    assert first.json()["id"] == second.json()["id"] == third.json()["id"]
+    assert LocationFix.objects.count() == 1
+    assert post_sms(client, aml_provider, "+6281234567890", sms_for(-6.0171, 106.0556, 25)).status_code == 201
+
+
+@pytest.mark.parametrize("offset", [timedelta(hours=2), -timedelta(days=8)])
+def test_a_fix_time_implausibly_far_from_now_is_refused(client: Any, aml_provider: Any, offset: timedelta) -> None:
+    from datetime import UTC, datetime
+
+    stamp = (datetime.now(UTC) + offset).strftime("%Y%m%d%H%M%S")
+    body = (f'A"ML=1;lt=-6.01710;lg=+106.05560;rd=12;top={stamp};lc=68;pm=G;si=510100000000000;'
+            "ei=355458061005220;mcc=510;mnc=10;")
+    response = post_sms(client, aml_provider, "081234567890", body + f"ml={len(body) + 6}")
+    assert response.status_code == 422 and response.json()["error"]["field"] == "top", response.content
+    assert "implausible" in response.json()["error"]["message"] and LocationFix.objects.count() == 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**80), 2**80) | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(st.characters(codec=None), max_size=60),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10)
+aml_bodies = st.one_of(
+    st.fixed_dictionaries({"sender": json_values, "text": json_values}),
+    st.fixed_dictionaries({"sender": st.text(st.characters(codec=None), max_size=60),
+                           "text": st.builds(lambda n: sms_for(-6.0171, 106.0556, n), st.integers(0, 600))}),
+    st.fixed_dictionaries({"sender": st.just("081234567890"), "text": st.text(st.characters(codec=None),
+                                                                              max_size=300)}),
+    json_values)
+
+
+@given(aml_bodies)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+def test_property_arbitrary_json_to_aml_is_never_a_5xx_and_a_4xx_writes_nothing(client: Any, aml_provider: Any,
+                                                                                body: Any) -> None:
+    import json
+
+    before = LocationFix.objects.count()
+    raw = json.dumps(body, allow_nan=True).encode("utf-8", "surrogatepass")
+    response = client.post("/api/v1/aml/sms", data=raw, content_type="application/json", **aml_provider.headers())
+    assert response.status_code < 500, (body, response.content)
+    if response.status_code >= 400:
+        assert LocationFix.objects.count() == before

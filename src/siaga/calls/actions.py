@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -457,28 +457,62 @@ def _matching_call(number: str, reference: datetime) -> Call | None:
     ).order_by("-offered_at").first())
 
 
+AML_MAX_FUTURE = timedelta(hours=1)
+AML_MAX_AGE = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class StoredFix:
+    fix: LocationFix
+    duplicate: bool
+
+
 @transaction.atomic
-def do_store_location(fix: AmlFix, raw: str, actor: Principal, number: str | None) -> LocationFix:
-    """Store an AML fix and attach it to the caller's recent call; kept unattached (never lost) otherwise."""
-    caller = phone.normalise_or_raw(number or fix.device_number, settings.PHONE_REGION)
+def do_store_location(fix: AmlFix, raw: str, actor: Principal, number: str | None, *,
+                      number_field: str = "sender") -> StoredFix:
+    """Store an AML fix and attach it to the caller's recent call; kept unattached (never lost) otherwise.
+
+    Checked before anything is written: the number must be a phone number (E.164 once normalised; a withheld
+    one is kept as unknown), the time of a position within :data:`AML_MAX_AGE` before and
+    :data:`AML_MAX_FUTURE` after now (a message without a position carries nothing to misplace). Idempotent: the same message from the same provider again is the fix already stored."""
     now = timezone.now()
+    given = number or fix.device_number
+    parsed = phone.normalise(given, settings.PHONE_REGION)
+    if given and (not given.isprintable() or (not parsed.withheld and parsed.e164 is None)):
+        shown = (number or fix.device_number or "")[:40].encode("unicode_escape").decode()
+        raise ValidationFailed(f"{number_field} {shown!r} is not a phone number (E.164)", field=number_field)
+    caller = parsed.e164
+    time_field = "top" if fix.transport == "sms" else "location_time"
+    if fix.has_fix and fix.time_utc is not None and not now - AML_MAX_AGE <= fix.time_utc <= now + AML_MAX_FUTURE:
+        raise ValidationFailed(f"{time_field} {fix.time_utc.isoformat()} is implausible: more than "
+                               f"{AML_MAX_FUTURE} in the future or {AML_MAX_AGE.days} days in the past; "
+                               "check the handset's or the gateway's clock", field=time_field)
+    integration = actor.integration
+    digest = hashlib.sha256(f"{fix.transport}\n{raw}".encode("utf-8", "surrogatepass")).hexdigest()
+    existing = LocationFix.objects.filter(integration=integration, digest=digest).first()
+    if existing is not None:
+        return StoredFix(existing, duplicate=True)
     kelurahan_id = None
     if fix.has_fix and fix.lat is not None and fix.lon is not None:
         kelurahan_id = regions.resolve(fix.lat, fix.lon).kelurahan_id
     stored = LocationFix(
         caller=caller, transport=fix.transport, has_fix=fix.has_fix, lat=fix.lat, lon=fix.lon,
         radius_m=fix.radius_m, fix_time=fix.time_utc, method=fix.method, confidence_pct=fix.confidence_pct,
-        imei=(fix.imei or "")[:20], kelurahan_id=kelurahan_id, raw=raw[:8000], received_at=now,
-        integration=actor.integration,
+        imei=(fix.imei or "")[:20], kelurahan_id=kelurahan_id, raw=raw[:8000].replace("\x00", "\ufffd"),
+        received_at=now, integration=integration, digest=digest,
     )
     if caller:
         stored.call = _matching_call(caller, fix.time_utc or now)
-    stored.save()
+    try:
+        with transaction.atomic():
+            stored.save()
+    except IntegrityError:  # the same message raced in from another request: that one is the fix
+        return StoredFix(LocationFix.objects.get(integration=integration, digest=digest), duplicate=True)
     audit.record(actor, "aml.location", stored,
                  after={"caller": caller, "call_id": stored.call_id, "has_fix": fix.has_fix,
                         "lat": fix.lat, "lon": fix.lon, "radius_m": fix.radius_m})
     publish_on_commit("call.location", location_summary(stored))
-    return stored
+    return StoredFix(stored, duplicate=False)
 
 
 def location_summary(fix: LocationFix) -> dict[str, Any]:

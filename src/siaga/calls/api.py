@@ -96,24 +96,25 @@ class LocationOut(Schema):
     transport: str
 
 
-@router.post("/aml/sms", auth=allow(Role.AML), response={201: LocationOut, **ERRORS},
-             summary="An AML SMS as received by the SMS gateway")
+@router.post("/aml/sms", auth=allow(Role.AML), response={200: LocationOut, 201: LocationOut, **ERRORS},
+             summary="An AML SMS as received by the SMS gateway (idempotent: the same SMS again is 200)")
 def aml_sms(request: HttpRequest, payload: AmlSmsIn) -> Any:
     fix = aml.parse_sms(payload.text)
     stored = do_store_location(fix, payload.text, request.auth, payload.sender)  # type: ignore[attr-defined]
-    return Status(201, stored)
+    return Status(200 if stored.duplicate else 201, stored.fix)
 
 
 @router.post("/aml/https", auth=[gate(AmlHmacAuth, Role.AML), *allow(Role.AML)],
-             response={201: LocationOut, **ERRORS},
+             response={200: LocationOut, 201: LocationOut, **ERRORS},
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/x-www-form-urlencoded": {"schema": {"type": "string"}}}}},
-             summary="An AML / ELS HTTPS report (form-encoded, authenticated by its hmac field or a token)")
+             summary="An AML / ELS HTTPS report (form-encoded, authenticated by its hmac field or a token; "
+                     "idempotent: the same report again is 200)")
 def aml_https(request: HttpRequest) -> Any:
     fix = aml.parse_https(request.body)
     stored = do_store_location(fix, request.body.decode("utf-8", "replace"), request.auth,  # type: ignore[attr-defined]
-                               fix.device_number)
-    return Status(201, stored)
+                               fix.device_number, number_field="device_number")
+    return Status(200 if stored.duplicate else 201, stored.fix)
 
 
 # ------------------------------------------------------------------------------------------------------

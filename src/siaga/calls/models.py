@@ -134,11 +134,14 @@ class LocationFix(models.Model):
     raw = models.TextField(_("pesan asli"))
     received_at = models.DateTimeField(_("diterima"), default=timezone.now, db_index=True)
     integration = models.ForeignKey(Integration, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    digest = models.CharField(max_length=64, blank=True)  # of the message as received: the same one is one fix
 
     class Meta:
         verbose_name = _("posisi AML")
         verbose_name_plural = _("posisi AML")
         ordering = ["-received_at"]
+        constraints = [models.UniqueConstraint(fields=["integration", "digest"], condition=~models.Q(digest=""),
+                                               name="uniq_aml_message")]
 
     def __str__(self) -> str:
         return f"{self.caller or '?'} {self.lat},{self.lon} ±{self.radius_m} m" if self.has_fix else f"{self.caller} -"
