@@ -474,7 +474,8 @@ def do_store_location(fix: AmlFix, raw: str, actor: Principal, number: str | Non
 
     Checked before anything is written: the number must be a phone number (E.164 once normalised; a withheld
     one is kept as unknown), the time of a position within :data:`AML_MAX_AGE` before and
-    :data:`AML_MAX_FUTURE` after now (a message without a position carries nothing to misplace). Idempotent: the same message from the same provider again is the fix already stored."""
+    :data:`AML_MAX_FUTURE` after now (a message without a position carries nothing to misplace).
+    Idempotent: the same message from the same provider again is the fix already stored."""
     now = timezone.now()
     given = number or fix.device_number
     parsed = phone.normalise(given, settings.PHONE_REGION)
