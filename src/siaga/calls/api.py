@@ -19,7 +19,7 @@ from siaga.calls.actions import (
     do_tag_call,
 )
 from siaga.calls.models import Call, CallState, LocationFix, Outcome
-from siaga.core.api_support import ErrorOut, allow, clamp_limit, gate
+from siaga.core.api_support import ErrorOut, Limit, Offset, allow, clamp_limit, gate
 from siaga.core.auth import AmlHmacAuth
 from siaga.core.errors import NotFound
 from siaga.core.roles import STAFF, Principal, Role
@@ -190,8 +190,8 @@ class CallFilter(Schema):
     caller: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    limit: int = 50
-    offset: int = 0
+    limit: Limit = 50
+    offset: Offset = 0
 
 
 @router.get("/calls", auth=allow(*STAFF), response=list[CallOut], summary="Calls, newest first")

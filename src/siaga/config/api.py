@@ -4,10 +4,12 @@ OpenAPI at /api/v1/openapi.json, interactive docs at /api/v1/docs (both for logg
 """
 
 import logging
+import math
 import re
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -48,15 +50,48 @@ class SiagaAPI(NinjaAPI):
         return self._routers
 
 
+def unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
+    """(field, what is wrong) for the first value of a request body that no database stores as sent: a NUL
+    character, a lone surrogate, a number that is not finite or is beyond 64 bits; None when all is well."""
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        name = where.split(".")[0].split("[")[0] or "body"
+        if isinstance(item, str):
+            if "\x00" in item:
+                return name, f"{where or 'the body'} contains a NUL character"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return name, f"{where or 'the body'} contains a lone surrogate (not UTF-8)"
+        elif isinstance(item, float) and not math.isfinite(item):
+            return name, f"{where or 'the body'} is not a finite number"
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 2**63:
+            return name, f"{where or 'the body'} is a number beyond 64 bits"
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                stack.append((key, f"{where}.<key>".lstrip("."), depth + 1))
+                stack.append((inner, f"{where}.{key}".lstrip(".")[:120], depth + 1))
+        elif isinstance(item, list):
+            stack.extend((inner, f"{where}[{n}]", depth + 1) for n, inner in enumerate(item))
+    return None
+
+
 class JsonParser(Parser):
-    """Remembers why a body could not be parsed, so the 400 answer can say it."""
+    """Remembers why a body could not be parsed, so the 400 answer can say it; refuses (422, naming the field)
+    what no database stores as sent, before any operation sees it."""
 
     def parse_body(self, request: HttpRequest) -> Any:
         try:
-            return super().parse_body(request)
+            data = super().parse_body(request)
         except Exception as exc:
             request._siaga_parse_error = f"the body is not valid JSON: {exc}"  # type: ignore[attr-defined]
             raise
+        problem = unstorable(data)
+        if problem is not None:
+            request._siaga_invalid = problem  # type: ignore[attr-defined]
+            raise ValueError(problem[1])
+        return data
 
 
 api = SiagaAPI(
@@ -109,6 +144,9 @@ def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    invalid = getattr(request, "_siaga_invalid", None)
+    if invalid and exc.status_code == 400:
+        return _json(request, 422, "invalid", invalid[1], invalid[0])
     parse_error = getattr(request, "_siaga_parse_error", None)
     if parse_error and exc.status_code == 400:
         return _json(request, 400, "malformed", parse_error)
@@ -118,6 +156,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _json(request, 404, "not_found", str(exc) or "not found")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    from django.conf import settings
+
+    return _json(request, 413, "too_large", f"the body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes")
 
 
 @api.exception_handler(Exception)

@@ -246,6 +246,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "siaga.core.guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

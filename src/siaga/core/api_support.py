@@ -8,12 +8,13 @@ and fails if one has no gate.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Schema
 from ninja.errors import HttpError
 from ninja.security.base import AuthBase
+from pydantic import Field, StrictInt
 
 from siaga.core.auth import BearerAuth, SessionAuth, SignatureAuth
 from siaga.core.roles import Principal, Role
@@ -80,6 +81,11 @@ def roles_of(auth_callbacks: list[Any]) -> tuple[Role, ...] | None:
 
 
 MAX_LIMIT = 500
+MAX_OFFSET = 10_000_000
+# query parameters of every list: documented bounds (OpenAPI minimum / maximum), refused with a 422 outside them
+Limit = Annotated[int, Field(ge=1, le=2**31, description=f"at most this many (capped at {MAX_LIMIT})")]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description="skip this many")]
+ObjectId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 
 
 def clamp_limit(limit: int) -> int:

@@ -118,7 +118,7 @@ def _storable(value: Any, path: str, depth: int) -> None:
         raise CtiError(f"{path} is nested more than {MAX_DEPTH} levels deep", path.split(".")[0].split("[")[0])
     if isinstance(value, str):
         if "\x00" in value:
-            raise CtiError(f"{path} contains a NUL character", path.split(".")[0].split("[")[0])
+            raise CtiError(f"{path} contains a NUL control character", path.split(".")[0].split("[")[0])
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:

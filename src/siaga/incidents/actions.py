@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -47,11 +47,24 @@ def _require(actor: Principal, roles: tuple[Role, ...], what: str) -> None:
         raise Forbidden(f"your role may not {what}")
 
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # as the CTI contract: an earlier year is a typing error
+
+
 def _step_time(at: datetime | None, now: datetime, after: list[tuple[str, datetime | None]], step: str) -> datetime:
-    """The time of a step: ``at`` or now; never in the future, never before the steps it follows."""
+    """The time of a step: ``at`` or now; never in the future, never before the steps it follows, and not
+    before :data:`EARLIEST` (a year 1900 or 0001 is a typing error, not a record; it would also be a ticket
+    number of that year)."""
     moment = at or now
     if timezone.is_naive(moment):
         raise ValidationFailed("times must carry a time zone", field="at")
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed(f"{step} at {moment.isoformat()} is outside the years a clock can hold",
+                               field="at") from None
+    if moment < EARLIEST:
+        raise ValidationFailed(f"{step} at {moment.isoformat()} is before {EARLIEST.year}: a typing error?",
+                               field="at")
     if moment > now + CLOCK_SKEW:
         raise ValidationFailed(f"{step} at {moment.isoformat()} is in the future", field="at")
     for label, earlier in after:

@@ -12,9 +12,9 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StrictInt
 
-from siaga.core.api_support import ErrorOut, allow, clamp_limit
+from siaga.core.api_support import ErrorOut, Limit, ObjectId, Offset, allow, clamp_limit
 from siaga.core.errors import Forbidden, NotFound
 from siaga.core.roles import STAFF, Principal, Role
 from siaga.incidents import actions
@@ -147,8 +147,8 @@ class IncidentFilter(Schema):
     category: str | None = None
     kecamatan_id: int | None = None
     since: datetime | None = None
-    limit: int = 50
-    offset: int = 0
+    limit: Limit = 50
+    offset: Offset = 0
 
 
 @router.get("/incidents", auth=allow(*READERS), response=list[IncidentOut], summary="Incidents, newest first")
@@ -206,16 +206,16 @@ def incident_eido(request: HttpRequest, incident_id: int) -> Any:
 
 class IncidentIn(Schema):
     category: str
-    priority: int | None = None
+    priority: StrictInt | None = Field(None, ge=1, le=4)
     description: str = Field("", max_length=4000)
-    lat: float | None = None
-    lon: float | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
     location_accuracy_m: float | None = Field(None, ge=0)
     location_source: str = Field("", max_length=12)
     address: str = Field("", max_length=300)
     reporter_name: str = Field("", max_length=100)
     reporter_phone: str = Field("", max_length=32)
-    call_id: int | None = None
+    call_id: ObjectId | None = None
     client_ref: str | None = Field(None, max_length=64)
     at: AwareDatetime | None = None
 
@@ -256,7 +256,7 @@ class StatusIn(Schema):
     status: str
     at: AwareDatetime | None = None
     note: str = Field("", max_length=500)
-    duplicate_of: int | None = None
+    duplicate_of: ObjectId | None = None
 
 
 @router.post("/incidents/{incident_id}/status", auth=allow(*STAFF), response={200: IncidentDetailOut, **ERRORS},
@@ -298,8 +298,8 @@ class DispatchFilter(Schema):
     status: str | None = None
     active: bool | None = None
     agency: str | None = None
-    limit: int = 100
-    offset: int = 0
+    limit: Limit = 100
+    offset: Offset = 0
 
 
 @router.get("/dispatches", auth=allow(*READERS), response=list[DispatchOut],

@@ -1,0 +1,80 @@
+"""Every bad input to the API is a clear 4xx with the JSON error body, and nothing is written (issue 12):
+times out of a clock's range or a century old, NUL and lone surrogates, offsets past any table, control
+characters in paths, bodies over 1 MiB, ids that are not whole numbers, a boolean where an id belongs."""
+
+import json
+from typing import Any
+
+import pytest
+
+from siaga.incidents.models import Incident
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client: Any, actor: Any, path: str, raw: str) -> Any:
+    return client.post("/api/v1" + path, data=raw, content_type="application/json", **actor.headers())
+
+
+@pytest.mark.parametrize(("raw", "field", "words"), [
+    ('{"category": "kebakaran", "at": "0001-01-01T00:00:00+14:00"}', "at", "outside the years a clock can hold"),
+    ('{"category": "kebakaran", "at": "9999-12-31T23:59:59-14:00"}', "at", "outside the years a clock can hold"),
+    ('{"category": "kebakaran", "at": "1900-01-01T00:00:00+07:00"}', "at", "before 2000"),
+    ('{"category": "kebakaran", "description": "api\\u0000tebal"}', "description", "NUL"),
+    ('{"category": "kebakaran", "address": "Jl. \\ud800"}', "address", "lone surrogate"),
+    ('{"category": "kebakaran", "lat": NaN, "lon": 106.0}', "lat", "not a finite number"),
+    ('{"category": "kebakaran", "lat": -96.0, "lon": 106.0}', "lat", "greater than or equal to -90"),
+    ('{"category": "kebakaran", "call_id": false}', "call_id", "valid integer"),
+    ('{"category": "kebakaran", "priority": 9}', "priority", "less than or equal to 4"),
+])
+def test_incident_input_that_cannot_be_stored_is_a_422_naming_the_field(client: Any, actors: Any, raw: str,
+                                                                        field: str, words: str) -> None:
+    response = post(client, actors["operator"], "/incidents", raw)
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["field"] == field and words in error["message"], error
+    assert Incident.objects.count() == 0
+
+
+def test_duplicate_of_false_is_not_an_incident_id(client: Any, actors: Any) -> None:
+    created = post(client, actors["operator"], "/incidents", '{"category": "kebakaran"}')
+    assert created.status_code == 201, created.content
+    response = post(client, actors["operator"], f"/incidents/{created.json()['id']}/status",
+                    '{"status": "duplicate", "duplicate_of": false}')
+    assert response.status_code == 422 and response.json()["error"]["field"] == "duplicate_of"
+    assert Incident.objects.get().status != "duplicate"
+
+
+@pytest.mark.parametrize("path", ["/incidents", "/dispatches", "/calls"])
+def test_an_offset_past_any_table_is_a_422(client: Any, actors: Any, path: str) -> None:
+    response = client.get(f"/api/v1{path}?offset=9223372036854775808", **actors["supervisor"].headers())
+    assert response.status_code == 422 and response.json()["error"]["field"] == "offset"
+    assert client.get(f"/api/v1{path}?offset=-1", **actors["supervisor"].headers()).status_code == 422
+    assert client.get(f"/api/v1{path}?limit=0", **actors["supervisor"].headers()).status_code == 422
+
+
+def test_a_control_character_in_a_path_is_a_400_not_a_database_error(client: Any, actors: Any) -> None:
+    for path in ("/api/v1/callers/%00", "/api/v1/callers/0812%00", "/api/v1/callers/%1b[2J"):
+        response = client.get(path, **actors["supervisor"].headers())
+        assert response.status_code == 400, (path, response.content)
+        assert response.json()["error"]["field"] == "path"
+
+
+def test_a_body_over_1_mib_is_a_413_with_the_json_error(client: Any, actors: Any) -> None:
+    big = json.dumps({"category": "kebakaran", "description": "x" * (1100 * 1024)})
+    response = post(client, actors["operator"], "/incidents", big)
+    assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+    assert Incident.objects.count() == 0
+
+
+@pytest.mark.parametrize("path", ["/api/v1/alerts/abc", "/api/v1/roster/abc", "/api/v1/no-such-thing"])
+def test_a_path_that_names_nothing_is_the_json_404(client: Any, actors: Any, path: str) -> None:
+    response = client.get(path, **actors["supervisor"].headers())
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found" and path in response.json()["error"]["message"]
+
+
+def test_pages_outside_the_api_keep_their_own_404(client: Any, actors: Any) -> None:
+    client.force_login(actors["operator"].user)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and not response["Content-Type"].startswith("application/json")
