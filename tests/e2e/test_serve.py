@@ -90,6 +90,41 @@ def test_production_refuses_demo_data(server: Any) -> None:
     assert result.returncode != 0 and "never created in production" in result.stderr
 
 
+def _failed_login_address(url: str, forwarded_for: str) -> str:
+    """Fail one login through the real server with a forged X-Forwarded-For; the address audited for it."""
+    name = f"nobody-{time.monotonic_ns()}"
+    with httpx.Client(base_url=url) as browser:
+        page = browser.get("/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert token, page.text[:500]
+        response = browser.post("/login/", data={"csrfmiddlewaretoken": token.group(1), "username": name,
+                                                 "password": "wrong"},
+                                headers={"X-Forwarded-For": forwarded_for, "Referer": url + "/login/"})
+        assert response.status_code == 200 and "salah" in response.text
+    return name
+
+
+def test_forwarded_headers_are_believed_only_from_configured_proxies(server: Any) -> None:
+    headers = {"Authorization": f"Bearer {server['credentials']['supervisor_token']}"}
+
+    def audited(url: str, name: str) -> str:
+        rows = httpx.get(url + "/api/v1/audit", params={"action": "auth.login_failed", "object_id": name},
+                         headers=headers).json()
+        assert len(rows) == 1, rows
+        return str(rows[0]["note"])
+
+    # the default: no proxy is trusted, not even loopback (uvicorn's own default would trust 127.0.0.1)
+    name = _failed_login_address(server["url"], "203.0.113.9")
+    assert audited(server["url"], name) == "127.0.0.1"
+    # the same deployment with its proxy configured: the proxy's X-Forwarded-For is the client's address
+    proxied = start({**server["env"], "SIAGA_TRUSTED_PROXIES": "127.0.0.1/32"})
+    try:
+        name = _failed_login_address(proxied.url, "203.0.113.9")
+        assert audited(proxied.url, name) == "203.0.113.9"
+    finally:
+        proxied.stop()
+
+
 def _battery(post: Any, sign_headers: Any, tag: str, user_token: str, pbx_token: str) -> list[tuple[int, Any, Any]]:
     """The same requests for both doors of POST /api/v1/cti/events; (status, code or status word, field)."""
     from tests.calls.helpers import ev

@@ -73,6 +73,19 @@ class Env:
             return list(default)
         return [item.strip() for item in value.split(",") if item.strip()]
 
+    def networks(self, name: str) -> list[str]:
+        """A comma-separated list of IP addresses or CIDR networks (empty by default), each checked."""
+        import ipaddress
+
+        values = self.list(name, [])
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ImproperlyConfigured(f"{PREFIX}{name}: {value!r} is not an IP address or network "
+                                           "(like 10.0.0.5 or 10.0.0.0/24).") from None
+        return values
+
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.str(name, default).strip().lower()
         if value not in choices:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,6 +41,9 @@ VAR_DIR = env.path("VAR_DIR", _DEFAULT_VAR)
 DEBUG = env.bool("DEBUG", ENVIRONMENT == "development")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto `siaga serve` believes (addresses or CIDR
+# networks). Empty: forwarded headers are ignored and the client address is the connection's own.
+TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES")
 DATABASE_URL = env.str("DATABASE_URL", "")
 if ENVIRONMENT == "test" and env.optional("TEST_DATABASE_URL"):
     DATABASE_URL = env.str("TEST_DATABASE_URL", "")  # the suite's second pass (PostgreSQL)
@@ -233,6 +237,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "axes",
     "siaga.core",
     "siaga.calls",
     "siaga.incidents",
@@ -257,7 +262,21 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "siaga.core.presence.PresenceMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the login page with a wait (429)
 ]
+
+# Login throttling (django-axes; siaga.console.auth): LOGIN_MAX_FAILURES per username (normalised),
+# four times that per address, then LOGIN_LOCK_MINUTES after the last failure.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCK_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "siaga.console.auth.ThrottleHandler"
+AXES_USERNAME_CALLABLE = "siaga.console.auth.throttle_username"
+AXES_CLIENT_IP_CALLABLE = "siaga.console.auth.client_ip"
+AXES_LOCKOUT_CALLABLE = "siaga.console.auth.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit log already
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "siaga.config.urls"
 ASGI_APPLICATION = "siaga.config.asgi.application"
@@ -334,7 +353,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 if ENVIRONMENT == "production":
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # no SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from anyone; `siaga serve` takes the
+    # scheme from it only when the connection comes from one of TRUSTED_PROXIES
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # no legitimate request body is larger
 

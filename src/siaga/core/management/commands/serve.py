@@ -52,7 +52,15 @@ class Command(BaseCommand):
             access_log=options["access_log"],
             log_level="warning",
             timeout_graceful_shutdown=5,
+            # X-Forwarded-For/-Proto only from the configured reverse proxies (uvicorn would otherwise
+            # believe them from 127.0.0.1, letting anyone on the host forge the address the audit log keeps)
+            **proxy_options(),
         )
+
+
+def proxy_options() -> dict[str, Any]:
+    proxies = list(settings.TRUSTED_PROXIES)
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
 
 
 # the demo's carousel: a multicast group on loopback, not the port `siaga demo tsunami` uses
