@@ -1,6 +1,7 @@
 """Live updates over real HTTP: SSE on `siaga serve`, role filtering, and two nodes sharing one Redis."""
 
 import os
+import subprocess
 import time
 import uuid
 from typing import Any
@@ -8,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.servers import Server, SseReader, prepared_env, start
+from tests.e2e.servers import SIAGA, Server, SseReader, prepared_env, start
 
 pytestmark = pytest.mark.slow
 REDIS_URL = os.environ.get("SIAGA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -73,6 +74,54 @@ def test_each_role_sees_only_its_events(node: Server) -> None:
     finally:
         wall.close()
         damkar.close()
+
+
+def _siaga(node: Server, *args: str) -> str:
+    result = subprocess.run([*SIAGA, *args], env=node.env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.strip()
+
+
+def _ends_within(stream: SseReader, seconds: float) -> float:
+    started = time.monotonic()
+    stream._thread.join(seconds)
+    assert not stream._thread.is_alive(), f"the stream was still open after {seconds} s"
+    return time.monotonic() - started
+
+
+def test_a_stream_ends_within_seconds_after_its_token_is_revoked(node: Server) -> None:
+    key = _siaga(node, "token", "create", "supervisor", "--name", "sse-revoke")
+    stream = SseReader(node.url + "/live/events", {"Authorization": f"Bearer {key}"})
+    try:
+        create_incident(node)
+        stream.next("incident.created")  # it delivers while the token is good
+        _siaga(node, "token", "revoke", "supervisor", "--name", "sse-revoke")
+        took = _ends_within(stream, 5 + 3)  # SIAGA_LIVE_RECHECK_SECONDS (5) and a margin
+        topics = [m["topic"] for m in stream.drain(0)]
+        assert topics[-1] == "session.ended", topics
+        assert took < 8
+        incident = create_incident(node)  # nothing more reaches it, and it cannot come back
+        assert not any(m["data"].get("id") == incident["id"] for m in stream.drain(0.5))
+        assert httpx.get(node.url + "/live/events", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    finally:
+        stream.close()
+
+
+def test_a_stream_ends_within_seconds_after_its_user_is_deactivated(node: Server) -> None:
+    client = httpx.Client(base_url=node.url)
+    client.get("/login/")
+    client.post("/login/", data={"username": "operator", "password": "demo-operator-112",
+                                 "csrfmiddlewaretoken": client.cookies["csrftoken"]})
+    stream = SseReader(node.url + "/live/events", {"Cookie": f"sessionid={client.cookies['sessionid']}"})
+    deactivate = "from django.contrib.auth.models import User; User.objects.filter(username='operator')" \
+                 ".update(is_active={})"
+    try:
+        _siaga(node, "shell", "-c", deactivate.format(False))
+        _ends_within(stream, 5 + 3)
+        assert [m["topic"] for m in stream.drain(0)][-1] == "session.ended"
+    finally:
+        _siaga(node, "shell", "-c", deactivate.format(True))
+        stream.close()
 
 
 def test_unauthenticated_stream_is_refused(node: Server) -> None:

@@ -76,6 +76,8 @@ SESSION_COOKIE_AGE = env.int("SESSION_AGE_SECONDS", 12 * 3600, minimum=300)
 SHIFT_GRACE_MINUTES = env.int("SHIFT_GRACE_MINUTES", 10, minimum=0)  # late start / early leave tolerance
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCK_MINUTES = env.int("LOGIN_LOCK_MINUTES", 15, minimum=1)
+# an open live stream checks its session or token again this often; revoked or deactivated -> it ends
+LIVE_RECHECK_SECONDS = env.int("LIVE_RECHECK_SECONDS", 5, minimum=1)
 
 # Warning policy (siaga.hazards.policy; defaults justified in docs/decisions/0011-warning-policy.md)
 POLICY_TSUNAMI_KM = env.float("POLICY_TSUNAMI_KM", 300.0)  # tsunami potential this close -> full screen

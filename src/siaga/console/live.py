@@ -1,6 +1,8 @@
 """Live updates for pages: ``GET /live/events`` as Server-Sent Events, straight on the ASGI loop.
 
-Each connection authenticates once (the Django session cookie, or a bearer token for other systems),
+Each connection authenticates (the Django session cookie, or a bearer token for other systems), and again
+every ``SIAGA_LIVE_RECHECK_SECONDS`` while it is open: a revoked token, a deactivated user, a session logged
+out or a role taken away ends the stream within that time (with a last ``session.ended`` message). It
 subscribes to the process's event bus (in-process or Redis, see :mod:`siaga.core.events`) and receives
 the events its role may see, each as one SSE message whose data is ``{"topic", "data", "at"}``. A comment
 line every 15 s keeps proxies from closing an idle stream. Pages react to a message by refreshing the part
@@ -129,7 +131,16 @@ async def asgi_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -> 
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     topics = [t for value in query.get("topics", []) for t in value.split(",") if t]
     hello = {"topic": "hello", "data": {"roles": sorted(r.value for r in principal.roles)}}
-    await _stream(receive, send, topics, hello, lambda event: may_see(principal, event))
+    current = [principal]
+
+    async def still_allowed() -> bool:
+        fresh = await _principal_in_thread(headers)
+        if fresh is None or not fresh.roles.intersection({*STAFF, Role.WALL, Role.AGENCY}):
+            return False
+        current[0] = fresh  # roles or agency changed: filter by what is true now
+        return True
+
+    await _stream(receive, send, topics, hello, lambda event: may_see(current[0], event), still_allowed)
 
 
 async def public_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -141,11 +152,30 @@ async def public_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -
                   lambda event: event.topic in PUBLIC_TOPICS)
 
 
+_ENDED = LiveEvent(id=0, topic="__ended__", data={})
+
+
 async def _stream(receive: Receive, send: Send, topics: list[str], hello: dict[str, Any],
-                  allowed: Callable[[LiveEvent], bool]) -> None:
+                  allowed: Callable[[LiveEvent], bool],
+                  still_allowed: Callable[[], Awaitable[bool]] | None = None) -> None:
     _ensure_keepalive()
     subscription = get_bus().subscribe(topics)
     closed = asyncio.Event()
+    revoked = asyncio.Event()  # besides the _ENDED marker, which a full queue could drop
+
+    async def watch_credentials() -> None:
+        assert still_allowed is not None
+        while not closed.is_set():
+            await asyncio.sleep(settings.LIVE_RECHECK_SECONDS)
+            try:
+                ok = await still_allowed()
+            except Exception:  # the database is away: keep the wall's warnings flowing, try again later
+                log.warning("live stream: could not re-check its credentials", exc_info=True)
+                continue
+            if not ok:
+                revoked.set()
+                subscription._put(_ENDED)
+                return
 
     async def watch_disconnect() -> None:
         while True:
@@ -156,6 +186,7 @@ async def _stream(receive: Receive, send: Send, topics: list[str], hello: dict[s
                 return
 
     watcher = asyncio.create_task(watch_disconnect())
+    checker = asyncio.create_task(watch_credentials()) if still_allowed is not None else None
     try:
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-store"),
@@ -165,6 +196,12 @@ async def _stream(receive: Receive, send: Send, topics: list[str], hello: dict[s
         while not closed.is_set():
             event = await subscription.queue.get()
             if event is _CLOSED:
+                break
+            if event is _ENDED or revoked.is_set():  # credentials no longer valid: say so, then end the response
+                ended = {"topic": "session.ended", "data": {"reason": "log in again"}}
+                await send({"type": "http.response.body", "body": f"data: {json.dumps(ended)}\n\n".encode(),
+                            "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
                 break
             if event is _KEEPALIVE:
                 await send({"type": "http.response.body", "body": b": keepalive\n\n", "more_body": True})
@@ -176,3 +213,5 @@ async def _stream(receive: Receive, send: Send, topics: list[str], hello: dict[s
     finally:
         subscription.close()
         watcher.cancel()
+        if checker is not None:
+            checker.cancel()

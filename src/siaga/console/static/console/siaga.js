@@ -38,6 +38,11 @@
       source.onmessage = (e) => {
         let message;
         try { message = JSON.parse(e.data); } catch (err) { return; }
+        if (message.topic === "session.ended") {  // logged out, token revoked or user deactivated
+          source.close();
+          window.location.assign("/login/?next=" + encodeURIComponent(window.location.pathname));
+          return;
+        }
         handler(message);
       };
       source.onerror = () => {
