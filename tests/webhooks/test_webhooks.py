@@ -150,3 +150,36 @@ def test_admin_sees_attempts_and_can_resend(client: Any, actors: Any, receiver: 
     client.post("/admin/webhooks/delivery/", {"action": "send_again", "_selected_action": [delivery.pk]})
     tasks.deliver_due()
     assert Attempt.objects.filter(delivery=delivery).count() == 2
+
+
+def test_a_webhook_secret_never_reaches_the_audit_log_in_clear(client: Any, actors: Any) -> None:
+    """Created and changed in the admin: the audit rows hold a fingerprint, and the audit API shows no secret,
+    not even of a row written in clear before the field was known to be secret."""
+    from siaga.core.models import AuditLog
+
+    client.force_login(actors["admin"].user)
+    secret = "s3cret-" + "a" * 40
+    response = client.post("/admin/webhooks/webhook/add/", {
+        "name": "sig", "url": "https://example.org/hook", "secret": secret, "topics": "incident.",
+        "active": "on", "created_at_0": "2026-11-01", "created_at_1": "00:00:00"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    hook = Webhook.objects.get(name="sig")
+    response = client.post(f"/admin/webhooks/webhook/{hook.pk}/change/", {
+        "name": "sig", "url": "https://example.org/hook", "secret": secret + "2", "topics": "incident.",
+        "active": "on", "created_at_0": "2026-11-01", "created_at_1": "00:00:00"})
+    assert response.status_code == 302
+    rows = AuditLog.objects.filter(object_type="webhooks.webhook")
+    assert rows.count() == 2
+    stored = json.dumps([[row.before, row.after] for row in rows])
+    assert secret not in stored
+    assert rows.get(action__endswith="add").after["secret"].startswith("sha256:")
+    # a row as an older version wrote it: the secret in clear in the database, masked on the way out
+    AuditLog.objects.create(actor="old", action="admin.change", object_type="webhooks.webhook",
+                                  object_id=str(hook.pk), after={"secret": "clear-old-secret"})
+    shown = client.get("/api/v1/audit?object_type=webhooks.webhook",
+                       HTTP_AUTHORIZATION=f"Bearer {actors['supervisor'].token}")
+    assert shown.status_code == 200
+    assert secret not in shown.content.decode() and "clear-old-secret" not in shown.content.decode()
+    assert all(row["after"]["secret"].startswith("sha256:") for row in shown.json() if row["after"])
+    page = client.get(f"/admin/core/auditlog/{rows.first().pk}/change/").content.decode()
+    assert secret not in page and "sha256:" in page

@@ -1,10 +1,13 @@
+import json
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from siaga.core import audit
 from siaga.core.admin_support import AuditedAdmin, ReadOnlyAdmin
 from siaga.core.models import (
     Agency,
@@ -102,7 +105,18 @@ class AuditLogAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in AuditLog._meta.fields]
+        return [{"before": "before_shown", "after": "after_shown"}.get(f.name, f.name) for f in AuditLog._meta.fields]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description=_("sebelum"))
+    def before_shown(self, row: AuditLog) -> str:
+        return json.dumps(audit.masked(row.before), ensure_ascii=False, indent=1) if row.before is not None else "-"
+
+    @admin.display(description=_("sesudah"))
+    def after_shown(self, row: AuditLog) -> str:
+        return json.dumps(audit.masked(row.after), ensure_ascii=False, indent=1) if row.after is not None else "-"
 
 
 # Users and groups: Django's admin screens, with audit rows.

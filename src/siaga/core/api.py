@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from siaga.core import regions
+from siaga.core import audit, regions
 from siaga.core.api_support import ErrorOut, allow, clamp_limit
 from siaga.core.errors import ValidationFailed
 from siaga.core.models import Agency, AuditLog, Kecamatan, Kelurahan
@@ -137,6 +137,15 @@ class AuditOut(Schema):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     note: str
+
+    # rows written before a field was known to be secret (a webhook's `secret`, once) show its fingerprint
+    @staticmethod
+    def resolve_before(row: AuditLog) -> Any:
+        return audit.masked(row.before)
+
+    @staticmethod
+    def resolve_after(row: AuditLog) -> Any:
+        return audit.masked(row.after)
 
 
 class AuditFilter(Schema):

@@ -28,13 +28,25 @@ def _plain(value: Any) -> Any:
 
 
 # Never copied into the audit log: a fingerprint shows that they changed, not what they are.
-SECRET_FIELDS = frozenset({"password", "hmac_secret", "token_hash", "key_hash"})
+SECRET_FIELDS = frozenset({"password", "hmac_secret", "secret", "token_hash", "key_hash"})
 
 
 def _fingerprint(value: Any) -> str | None:
     if not value:
         return None
+    if isinstance(value, str) and value.startswith("sha256:") and len(value) == 15:
+        return value  # already one
     return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()[:8]
+
+
+def masked(data: Any) -> Any:
+    """``data`` with every value under a secret field's name fingerprinted, at any depth. Applied to what
+    is recorded, and to what is shown of rows recorded before a field was known to be secret."""
+    if isinstance(data, dict):
+        return {key: _fingerprint(value) if key in SECRET_FIELDS else masked(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [masked(item) for item in data]
+    return data
 
 
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
@@ -66,8 +78,8 @@ def record(
         action=action,
         object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
         object_id=str(object_id if object_id is not None else (obj.pk if obj is not None else "")),
-        before=before,
-        after=after,
+        before=masked(before),
+        after=masked(after),
         note=note[:500],
     )
     seal_soon()  # outside a transaction: at once

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +14,7 @@ from siaga.webhooks.models import Attempt, Delivery, Webhook
 class WebhookAdmin(AuditedAdmin):
     list_display = ("name", "url", "topics", "active", "created_at")
     list_filter = ("active",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # an address typed without a scheme
 
 
 class AttemptInline(admin.TabularInline):
