@@ -139,6 +139,11 @@ def world(client: Any, actors: Any, pbx: Any, aml_provider: Any) -> dict[str, An
 
     entry = shift_actions.do_roster_add(actors["admin"].principal, timezone.localdate() + timedelta(days=3), "pagi",
                                         "t_operator", "operator")
+    from siaga.shifts import queries as shift_queries
+    from siaga.shifts.models import RosterEntry
+
+    RosterEntry.objects.create(shift=shift_queries.current_shift(), user=actors["supervisor"].user,
+                               role="supervisor")
     handover = shift_actions.do_write_handover(actors["supervisor"].principal, "serah terima uji")
     from siaga.alerts import actions as alert_actions
     from tests.alerts.conftest import issue

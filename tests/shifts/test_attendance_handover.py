@@ -10,7 +10,7 @@ from siaga.core import warnings
 from siaga.core.errors import Conflict, Forbidden
 from siaga.incidents import actions as incident_actions
 from siaga.shifts import actions, queries
-from siaga.shifts.models import RosterEntry
+from siaga.shifts.models import Handover, RosterEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +35,14 @@ def test_an_unplanned_start_is_recorded_as_a_substitute(actors: Any) -> None:
     assert attendance.late_minutes == 0 or attendance.started_at > attendance.entry.shift.starts_at
 
 
+def rostered(actor: Any, shift: Any = None, role: str = "supervisor") -> Any:
+    shift = shift or queries.current_shift()
+    RosterEntry.objects.create(shift=shift, user=actor.user, role=role)
+    return actor.principal
+
+
 def test_handover_carries_what_is_open(actors: Any) -> None:
-    op, sup = actors["operator"].principal, actors["supervisor"].principal
+    op, sup = actors["operator"].principal, rostered(actors["supervisor"])
     open_one, _ = incident_actions.do_create_incident(op, category="kebakaran")
     incident_actions.do_dispatch(op, open_one.pk, "damkar")
     closed, _ = incident_actions.do_create_incident(op, category="banjir")
@@ -56,6 +62,9 @@ def test_handover_carries_what_is_open(actors: Any) -> None:
         actions.do_write_handover(op, "operators do not write handovers")
     rewritten = actions.do_write_handover(sup, "Catatan diperbarui.")
     assert rewritten.pk == handover.pk and rewritten.note == "Catatan diperbarui."
+    # the rewrite keeps the first text: both versions, in order
+    assert [(v.number, v.note) for v in rewritten.versions.all()] == [
+        (1, "Kebakaran di Jombang masih ditangani Damkar."), (2, "Catatan diperbarui.")]
     with pytest.raises(Conflict, match="incoming supervisor"):
         actions.do_acknowledge_handover(sup, handover.pk)
     acknowledged = actions.do_acknowledge_handover(actors["admin"].principal, handover.pk)
@@ -69,10 +78,41 @@ def test_current_shift_api_flags_an_unacknowledged_handover(client: Any, actors:
     assert shift is not None
     previous = queries.shift_at(shift.starts_at - timedelta(seconds=1))
     assert previous is not None
-    actions.do_write_handover(actors["supervisor"].principal, "dari shift sebelumnya",
+    actions.do_write_handover(rostered(actors["supervisor"], previous), "dari shift sebelumnya",
                               at=previous.ends_at - timedelta(minutes=5))
     body = client.get("/api/v1/shifts/current", **actors["wall"].headers()).json()
     assert body["shift"]["id"] == shift.pk
     assert body["pending_handover"]["note"] == "dari shift sebelumnya"
     client.post(f"/api/v1/handovers/{body['pending_handover']['id']}/acknowledge", **actors["admin"].headers())
     assert client.get("/api/v1/shifts/current", **actors["wall"].headers()).json()["pending_handover"] is None
+
+
+def test_only_the_rostered_supervisor_or_an_admin_writes_the_handover(client: Any, actors: Any) -> None:
+    from tests.conftest import make_actor
+
+    shift = queries.current_shift()
+    other = make_actor("t_supervisor2", "supervisor")
+    rostered(actors["supervisor"], shift)
+    on_another_shift = queries.next_shift(shift)
+    RosterEntry.objects.create(shift=on_another_shift, user=other.user, role="supervisor")
+    response = client.post("/api/v1/handovers", {"note": "bukan shift saya"}, content_type="application/json",
+                           **other.headers())
+    assert response.status_code == 403 and "roster" in response.json()["error"]["message"]
+    # an operator on the shift is not its supervisor either
+    rostered(actors["operator"], shift, role="operator")
+    with pytest.raises(Forbidden):
+        actions.do_write_handover(actors["operator"].principal, "x")
+    first = client.post("/api/v1/handovers", {"note": "versi pertama"}, content_type="application/json",
+                        **actors["supervisor"].headers())
+    assert first.status_code == 201
+    second = client.post("/api/v1/handovers", {"note": "ditambah admin"}, content_type="application/json",
+                         **actors["admin"].headers())
+    assert second.status_code == 201
+    body = second.json()
+    assert body["id"] == first.json()["id"] and body["note"] == "ditambah admin"
+    assert [(v["number"], v["note"], v["written_by"]) for v in body["versions"]] == [
+        (1, "versi pertama", "t_supervisor"), (2, "ditambah admin", "t_admin")]
+    # a substitute who starts the shift is on its roster from then on
+    actions.do_start_shift(other.principal)
+    assert actions.do_write_handover(other.principal, "pengganti").versions.count() == 3
+    assert Handover.objects.count() == 1

@@ -17,7 +17,15 @@ from siaga.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from siaga.core.events import publish_on_commit
 from siaga.core.roles import MANAGERS, STAFF, Principal, Role, user_roles
 from siaga.shifts import queries
-from siaga.shifts.models import Attendance, Handover, RosterEntry, RosterRole, Shift, ShiftDefinition
+from siaga.shifts.models import (
+    Attendance,
+    Handover,
+    HandoverVersion,
+    RosterEntry,
+    RosterRole,
+    Shift,
+    ShiftDefinition,
+)
 from siaga.shifts.schedule import ScheduleError, Window, check_tiling
 
 CSV_COLUMNS = ["date", "shift", "username", "role"]
@@ -284,7 +292,10 @@ def open_items() -> dict[str, Any]:
 
 @transaction.atomic
 def do_write_handover(actor: Principal, note: str, at: datetime | None = None) -> Handover:
-    """The outgoing supervisor's handover of the current shift to the next; rewritable until acknowledged."""
+    """The outgoing supervisor's handover of the current shift to the next; rewritable until acknowledged.
+
+    Only a supervisor on that shift's roster (planned, or a substitute who started it) or an admin writes
+    it. A rewrite keeps what was written before: each text is a :class:`HandoverVersion`."""
     _require(actor, MANAGERS, "write a handover")
     note = (note or "").strip()
     if not note:
@@ -293,19 +304,29 @@ def do_write_handover(actor: Principal, note: str, at: datetime | None = None) -
     shift = queries.shift_at(now)
     if shift is None:
         raise ValidationFailed("no shifts are defined", field="shift")
+    if not actor.has(Role.ADMIN) and not RosterEntry.objects.filter(
+            shift=shift, user=actor.user, role=RosterRole.SUPERVISOR).exists():
+        raise Forbidden(f"only the supervisor on the roster of {shift} (or an admin) writes its handover; "
+                        "start the shift first if you are taking it over")
     following = queries.next_shift(shift)
     handover = Handover.objects.select_for_update().filter(from_shift=shift).first()
     if handover is not None and handover.acknowledged_at is not None:
         raise Conflict(f"the handover of {shift} was already acknowledged; it cannot change", field="note")
     items = open_items()
+    before = None
     if handover is None:
         handover = Handover.objects.create(from_shift=shift, to_shift=following, note=note, open_items=items,
                                            written_by=actor.user, written_at=now)
     else:
+        before = {"note": handover.note[:200], "written_by": handover.written_by.get_username()}
         handover.note, handover.open_items, handover.written_by, handover.written_at = note, items, actor.user, now
         handover.save()
-    audit.record(actor, "handover.write", handover, after={"note": note[:200], "incidents": len(items["incidents"]),
-                                                            "dispatches": len(items["dispatches"])})
+    number = handover.versions.count() + 1
+    HandoverVersion.objects.create(handover=handover, number=number, note=note, open_items=items,
+                                   written_by=actor.user, written_at=now)
+    audit.record(actor, "handover.write", handover, before=before,
+                 after={"note": note[:200], "version": number, "incidents": len(items["incidents"]),
+                        "dispatches": len(items["dispatches"])})
     publish_on_commit("presence.handover", {"id": handover.pk, "acknowledged": False})
     return handover
 

@@ -1,7 +1,9 @@
+from typing import Any
+
 from django.contrib import admin
 
 from siaga.core.admin_support import ReadOnlyAdmin
-from siaga.shifts.models import Attendance, Handover, RosterEntry, Shift, ShiftDefinition
+from siaga.shifts.models import Attendance, Handover, HandoverVersion, RosterEntry, Shift, ShiftDefinition
 
 
 @admin.register(ShiftDefinition)
@@ -32,6 +34,18 @@ class AttendanceAdmin(ReadOnlyAdmin):
     list_display = ("entry", "started_at", "ended_at")
 
 
+class HandoverVersionInline(admin.TabularInline):
+    model = HandoverVersion
+    extra = 0
+    can_delete = False
+    fields = ("number", "written_by", "written_at", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Handover)
 class HandoverAdmin(ReadOnlyAdmin):
     list_display = ("from_shift", "to_shift", "written_by", "written_at", "acknowledged_by", "acknowledged_at")
+    inlines = [HandoverVersionInline]

@@ -92,6 +92,13 @@ def _shift_out(shift: Shift) -> dict[str, Any]:
             "people": [_person(e) for e in queries.on_duty(shift)]}
 
 
+class HandoverVersionOut(Schema):
+    number: int
+    note: str
+    written_by: str
+    written_at: datetime
+
+
 class HandoverOut(Schema):
     id: int
     from_shift: str
@@ -102,13 +109,16 @@ class HandoverOut(Schema):
     written_at: datetime
     acknowledged_by: str | None
     acknowledged_at: datetime | None
+    versions: list[HandoverVersionOut]  # every text it had, oldest first; the last is the note above
 
 
 def _handover_out(h: Handover) -> dict[str, Any]:
     return {"id": h.pk, "from_shift": str(h.from_shift), "to_shift": str(h.to_shift), "note": h.note,
             "open_items": h.open_items, "written_by": h.written_by.get_username(), "written_at": h.written_at,
             "acknowledged_by": h.acknowledged_by.get_username() if h.acknowledged_by else None,
-            "acknowledged_at": h.acknowledged_at}
+            "acknowledged_at": h.acknowledged_at,
+            "versions": [{"number": v.number, "note": v.note, "written_by": v.written_by.get_username(),
+                          "written_at": v.written_at} for v in h.versions.select_related("written_by")]}
 
 
 class CurrentOut(Schema):

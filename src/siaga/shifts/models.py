@@ -139,3 +139,25 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_shift} → {self.to_shift}"
+
+
+class HandoverVersion(models.Model):
+    """Every text a handover had, in order: a rewrite adds a version, it never replaces one."""
+
+    handover = models.ForeignKey(Handover, on_delete=models.PROTECT, related_name="versions",
+                                 verbose_name=_("serah terima"))
+    number = models.PositiveIntegerField(_("versi"))
+    note = models.TextField(_("catatan serah terima"))
+    open_items = models.JSONField(_("yang masih terbuka"), default=dict)
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("ditulis oleh"))
+    written_at = models.DateTimeField(_("ditulis"))
+
+    class Meta:
+        verbose_name = _("versi serah terima")
+        verbose_name_plural = _("versi serah terima")
+        ordering = ["handover", "number"]
+        constraints = [models.UniqueConstraint(fields=["handover", "number"], name="uniq_handover_version")]
+
+    def __str__(self) -> str:
+        return f"{self.handover} v{self.number}"
