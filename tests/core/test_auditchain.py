@@ -1,6 +1,7 @@
 """The audit log's hash chain: every committed row sealed after commit, and a database owner who rewrites,
 deletes or truncates history (switching the append-only triggers off first) is found by `siaga audit verify`."""
 
+import io
 import itertools
 import threading
 import time
@@ -15,7 +16,7 @@ from django.db import DatabaseError, IntegrityError, connection, connections, tr
 from django.utils import timezone
 
 from siaga.core import audit
-from siaga.core.auditchain import seal_pending, verify
+from siaga.core.auditchain import RECENT_ROWS, seal_pending, verify
 from siaga.core.models import AuditChainHead, AuditLog, AuditSeal
 from siaga.core.roles import Principal
 
@@ -136,15 +137,106 @@ def test_history_cut_off_at_the_end_disagrees_with_the_head() -> None:
     assert len(problems) == 1 and problems[0].startswith("the chain head says")
 
 
-def test_a_row_left_unsealed_is_reported_then_sealed() -> None:
+def test_a_row_left_unsealed_is_reported_and_only_sealed_by_a_person() -> None:
     write(1)
     old = AuditLog.objects.create(actor="test", action="test.orphan", object_type="thing", object_id="9",
                                   at=timezone.now() - timedelta(hours=2))  # as if the process died
+    expected = f"audit row {old.pk} (test.orphan, stored time "
     report = verify()
-    assert report.unsealed == 1 and report.problems == [
-        f"audit row {old.pk} (test.orphan, {old.at:%Y-%m-%d %H:%M:%S} UTC) was never sealed"]
-    call_command("audit", "verify")  # seals what is left first, then finds the chain intact
+    assert report.unsealed == 1 and len(report.problems) == 1 and report.problems[0].startswith(expected)
+    assert "was never sealed" in report.problems[0]
+    with pytest.raises(SystemExit):
+        call_command("audit", "verify")  # verification never seals: still broken after it
+    assert not AuditSeal.objects.filter(audit=old).exists()
+    assert seal_pending("recent") == 0  # nor does the sealer's sweep: the row is too old for it
+    call_command("audit", "seal")  # a person's decision, after reading the report
     assert AuditSeal.objects.filter(audit=old).exists() and verify().ok
+
+
+def test_a_row_forged_below_the_head_is_reported_not_sealed() -> None:
+    """A row slipped in by hand under an id the chain has passed, dated now or long ago, is never sealed by
+    verify, by the sealer's sweep or by the start of `siaga serve`: verify reports it."""
+    rows = write(3)
+    with as_database_owner() as cursor:
+        cursor.execute("DELETE FROM core_auditseal WHERE audit_id = %s", [rows[1].pk])
+        cursor.execute("DELETE FROM core_auditlog WHERE id = %s", [rows[1].pk])
+    AuditLog.objects.create(id=rows[1].pk, actor="admin", action="incident.close", object_type="thing",
+                            object_id="1", at=timezone.now() - timedelta(days=3), note="forged")
+    for _ in range(2):
+        report = verify()
+        assert not report.ok and any("was never sealed" in p for p in report.problems), report.problems
+    sealed_before = AuditSeal.objects.count()
+    assert seal_pending("new") + seal_pending("recent") == 0  # the sweep, and what the start of serve runs
+    assert AuditSeal.objects.count() == sealed_before
+    # dated now instead, so that a sweep would take it for a late committer: below the look-back, reported
+    forged = AuditLog.objects.get(pk=rows[1].pk)
+    with as_database_owner() as cursor:
+        cursor.execute("UPDATE core_auditlog SET at = %s WHERE id = %s", [timezone.now(), forged.pk])
+    AuditChainHead.objects.update(last_audit_id=forged.pk + RECENT_ROWS)
+    assert any(f"audit row {forged.pk} " in p and "never sealed" in p for p in verify().problems)
+
+
+def test_a_row_whose_time_cannot_be_read_is_named_not_a_traceback() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's timestamptz cannot hold a time that does not parse")
+    rows = write(3)
+    with as_database_owner() as cursor:
+        cursor.execute("UPDATE core_auditlog SET at = 'not a time' WHERE id = %s", [rows[1].pk])
+    report = verify()
+    assert report.problems and any(
+        p.startswith(f"audit row {rows[1].pk} (test.write, stored time 'not a time')") and "cannot be read" in p
+        for p in report.problems), report.problems
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_code:
+        call_command("audit", "verify", stdout=out)
+    assert exit_code.value.code == 1 and "cannot be read" in out.getvalue()
+
+
+def test_a_truncated_log_is_caught_against_the_head_kept_outside() -> None:
+    write(3)
+    out = io.StringIO()
+    call_command("audit", "head", stdout=out)
+    kept = out.getvalue().strip()
+    number, _, digest = kept.partition(":")
+    assert int(number) == AuditSeal.objects.order_by("-id").first().pk and len(digest) == 64
+    write(2)
+    assert verify(expect=kept).ok  # the chain grew past the kept head: fine
+    assert verify(expect=digest).ok  # a bare hash is looked for anywhere in the chain
+    # everything deleted together: log, seals and head, as if the database were new
+    with as_database_owner() as cursor:
+        cursor.execute("DELETE FROM core_auditseal")
+        cursor.execute("DELETE FROM core_auditlog")
+        cursor.execute("DELETE FROM core_auditchainhead")
+    assert verify().ok  # without the kept head an empty chain is consistent...
+    report = verify(expect=kept)
+    assert not report.ok and "does not reach the head you kept" in report.problems[0]  # ...but not with it
+    with pytest.raises(SystemExit) as exit_code:
+        call_command("audit", "verify", "--expect", kept, stdout=io.StringIO())
+    assert exit_code.value.code == 1
+    with pytest.raises(SystemExit) as exit_code:
+        call_command("audit", "verify", "--expect", "yesterday", stderr=io.StringIO())
+    assert exit_code.value.code == 2
+
+
+def test_a_tail_deleted_with_the_head_rewound_is_caught_against_the_head_kept_outside() -> None:
+    rows = write(4)
+    out = io.StringIO()
+    call_command("audit", "head", stdout=out)
+    kept = out.getvalue().strip()
+    last, before_last = AuditSeal.objects.order_by("-id")[:2]
+    with as_database_owner() as cursor:
+        cursor.execute("DELETE FROM core_auditseal WHERE id = %s", [last.pk])
+        cursor.execute("DELETE FROM core_auditlog WHERE id = %s", [rows[-1].pk])
+        cursor.execute("UPDATE core_auditchainhead SET last_hash = %s, seals = seals - 1, last_audit_id = %s",
+                       [before_last.hash, before_last.audit_id])
+    assert verify().ok  # consistent in itself
+    report = verify(expect=kept)
+    assert not report.ok and f"ends at seal {before_last.pk}" in report.problems[0]
+    # and a chain rewritten from a point on: the kept seal number is there with another hash
+    with as_database_owner() as cursor:
+        cursor.execute("UPDATE core_auditseal SET hash = %s WHERE id = %s", ["0" * 64, before_last.pk])
+    assert any("is not the head you kept" in p
+               for p in verify(expect=f"{before_last.pk}:{before_last.hash}").problems)
 
 
 def test_a_late_committer_below_the_last_sealed_id_is_found_by_the_sweep() -> None:

@@ -174,6 +174,7 @@ class AuditChainOut(Schema):
     seals: int
     unsealed: int
     head: str
+    anchor: str  # SEAL:HASH, what `siaga audit verify --expect` takes
     problems: list[str]
 
 
@@ -185,4 +186,4 @@ def audit_chain(request: HttpRequest) -> dict[str, Any]:
 
     report = verify()
     return {"ok": report.ok, "rows": report.rows, "seals": report.seals, "unsealed": report.unsealed,
-            "head": report.head, "problems": report.problems}
+            "head": report.head, "anchor": report.anchor, "problems": report.problems}

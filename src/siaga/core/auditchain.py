@@ -6,8 +6,8 @@ database can switch triggers off. The chain makes such a rewrite visible: every 
 the canonical row is its id, time (UTC, microseconds), actor, action, object, before, after and note as
 sorted-key compact JSON. Changing a sealed row, deleting one (SQLite cannot refuse a raw DELETE; the seal's
 foreign key then does), or removing or reordering seals breaks the chain at that point. Rewriting the whole
-chain after a change is only caught against a head hash kept elsewhere: ``siaga audit verify`` prints it,
-and the daily report carries it.
+chain after a change is only caught against a head kept elsewhere: ``siaga audit head`` prints it, the
+daily report carries it, and ``siaga audit verify --expect SEAL:HASH`` checks the chain still reaches it.
 
 Seals are added in commit order, not id order: :func:`seal_pending` runs in its own short transaction after
 each audited transaction commits (``transaction.on_commit``), holding only the chain head's lock, so it
@@ -16,8 +16,9 @@ later id was sealed is found by the sealer's minutely look-back. Every server pr
 :class:`Sealer` thread (:func:`start_sealer`), woken by the commit, so that the CTI lane's batches (their
 audit rows are bulk-inserted) never wait for it; in other processes (commands, tests) the commit seals at
 once. On SQLite a transaction seals its rows just before it commits instead (:func:`seal_soon`). If a
-process dies between commit and seal, the next seal (or ``siaga audit verify``, or the start of ``siaga
-serve``) seals what was left.
+process dies between commit and seal, the next seal or the start of ``siaga serve`` seals what it left
+above the head; ``siaga audit verify`` never seals (so a row slipped in by hand stays visible), and older
+rows wait for a person's ``siaga audit seal``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from siaga.core import rawsql
@@ -70,7 +72,9 @@ def seal_pending(scope: str = "new", *, models: tuple[Any, Any, Any] | None = No
 
     ``new``: the rows after the last sealed id (an index range: what each commit adds). ``recent``: also any
     unsealed row among the last :data:`RECENT_ROWS` ids, for a PostgreSQL transaction that committed after
-    a later id was sealed (the sealer thread does this once a minute). ``all``: every unsealed row.
+    a later id was sealed (the sealer thread does this once a minute), and only rows written in the last
+    :data:`LATE` (either way): a row slipped in below the head by hand with another time is never sealed by a
+    sweep, it is reported by :func:`verify`. ``all``: every unsealed row (``siaga audit seal``, a person's decision).
     """
     if scope not in ("new", "recent", "all"):
         raise ValueError(f"unknown sealing scope {scope!r}")
@@ -82,7 +86,8 @@ def seal_pending(scope: str = "new", *, models: tuple[Any, Any, Any] | None = No
         else:
             rows = log_model.objects.filter(seal__isnull=True)
             if scope == "recent":
-                rows = rows.filter(id__gt=max(0, head.last_audit_id - RECENT_ROWS))
+                rows = rows.filter(id__gt=max(0, head.last_audit_id - RECENT_ROWS),
+                                   at__gte=timezone.now() - LATE, at__lte=timezone.now() + LATE)
         prev, count, now, last_id = head.last_hash, 0, timezone.now(), head.last_audit_id
         batch: list[dict[str, Any]] = []
         for row in rows.order_by("id").values_list(*COVERED).iterator(chunk_size=1000):
@@ -185,18 +190,71 @@ class Report:
     rows: int = 0
     unsealed: int = 0
     head: str = ""
+    head_seal: int | None = None  # the id of the last seal: "<head_seal>:<head>" is what to keep elsewhere
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def anchor(self) -> str:
+        return f"{self.head_seal}:{self.head}" if self.head_seal is not None else "0:"
 
-def verify(max_problems: int = 20) -> Report:
+
+def parse_anchor(text: str) -> tuple[int | None, str]:
+    """``<seal id>:<hash>`` as ``siaga audit head`` prints it (or the daily report's seal and hash), or a bare
+    hash; ValueError naming what is wrong."""
+    text = text.strip()
+    number, sep, digest = text.rpartition(":")
+    if not sep:
+        number, digest = "", text
+    digest = digest.lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"{text!r} is not a head: expected <seal>:<64 hex digits> as `siaga audit head` prints")
+    if number and not number.isdigit():
+        raise ValueError(f"{text!r} is not a head: the part before ':' must be a seal number")
+    return (int(number) if number else None), digest
+
+
+def _describe(pk: int) -> str:
+    """An audit row for a problem line, even when its stored time cannot be read any more."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT action, CAST(at AS TEXT) FROM core_auditlog WHERE id = %s", [pk])
+        found = cursor.fetchone()
+    if found is None:
+        return f"audit row {pk}"
+    return f"audit row {pk} ({found[0]}, stored time {str(found[1])[:40]!r})"
+
+
+def _load(ids: list[int]) -> tuple[dict[int, AuditLog], list[int]]:
+    """The rows of ``ids`` (missing ones left out), and the ids of rows that exist but cannot be read."""
+    try:
+        return AuditLog.objects.in_bulk(ids), []
+    except (ValueError, TypeError, OverflowError):  # a time (or JSON) no longer parses: find which row
+        rows, unreadable = {}, []
+        for pk in ids:
+            try:
+                row = AuditLog.objects.filter(pk=pk).first()
+            except (ValueError, TypeError, OverflowError):
+                unreadable.append(pk)
+                continue
+            if row is not None:
+                rows[pk] = row
+        return rows, unreadable
+
+
+def verify(max_problems: int = 20, expect: str | None = None) -> Report:
     """Walk the chain from its start: every seal must follow the one before and match its row's content now;
-    the head must be the last seal; no row may stay unsealed for long."""
+    the head must be the last seal; no row may stay unsealed for long, nor below the sealer's look-back.
+
+    Verification never seals anything (a row forged by hand stays unsealed and is reported). ``expect`` is a
+    head kept outside the database (``siaga audit head`` earlier, or a daily report's): the chain must
+    still pass through it, which catches a truncated log or a tail deleted with the head rewound."""
+    expected = parse_anchor(expect) if expect else None
     report = Report(rows=AuditLog.objects.count())
     problems = report.problems
+    found_expected = False
 
     def problem(text: str) -> None:
         if len(problems) < max_problems:
@@ -207,18 +265,31 @@ def verify(max_problems: int = 20) -> Report:
     chunk: list[tuple[int, int, str, str]] = []
 
     def check(chunk: list[tuple[int, int, str, str]], prev: str) -> str:
-        rows = AuditLog.objects.in_bulk([audit_id for _, audit_id, _, _ in chunk])
+        nonlocal found_expected
+        rows, unreadable = _load([audit_id for _, audit_id, _, _ in chunk])
         for pk, audit_id, prev_hash, digest in chunk:
             if prev_hash != prev:
                 problem(f"seal {pk} (audit row {audit_id}) does not follow the seal before it: "
                         f"seals were removed, reordered or rewritten")
             row = rows.get(audit_id)
-            if row is None:
+            if row is not None and not isinstance(row.at, datetime):  # SQLite gives None for a bad time
+                unreadable.append(audit_id)
+            if audit_id in unreadable:
+                problem(f"{_describe(audit_id)}, sealed by seal {pk}, cannot be read: it was changed after it "
+                        f"was sealed")
+            elif row is None:
                 problem(f"audit row {audit_id}, sealed by seal {pk}, is gone: it was deleted")
             elif link(prev_hash, row) != digest:
                 problem(f"audit row {audit_id} ({row.action}, {row.at:%Y-%m-%d %H:%M:%S} UTC) was changed after "
                         f"it was sealed")
+            if expected is not None and (expected[0] == pk or expected[0] is None) and digest == expected[1]:
+                found_expected = True
+            elif expected is not None and expected[0] == pk:
+                problem(f"seal {pk} is not the head you kept ({expected[1][:12]}): the chain was rewritten "
+                        f"from there or before")
+                found_expected = True  # reported once
             prev = digest
+            report.head_seal = pk
         return prev
 
     for item in seals.iterator(chunk_size=1000):
@@ -228,12 +299,21 @@ def verify(max_problems: int = 20) -> Report:
             prev, chunk = check(chunk, prev), []
     prev = check(chunk, prev)
     report.head = prev
+    if expected is not None and not found_expected:
+        where = f"seal {expected[0]}" if expected[0] is not None else f"a seal with hash {expected[1][:12]}"
+        problem(f"the chain does not reach the head you kept ({where}); it ends at seal "
+                f"{report.head_seal or '-'}: the log was truncated, or its tail deleted and the head rewound")
     head = AuditChainHead.objects.filter(name="default").first()
     if head is not None and (head.last_hash, head.seals) != (prev, report.seals):
         problem(f"the chain head says {head.seals} seals ending {head.last_hash[:12] or '-'}, the table has "
                 f"{report.seals} ending {prev[:12] or '-'}: seals were removed from the end or added outside")
-    report.unsealed = AuditLog.objects.filter(seal__isnull=True).count()
-    late = AuditLog.objects.filter(seal__isnull=True, at__lt=timezone.now() - LATE).order_by("id")
-    for row in late[:max_problems]:
-        problem(f"audit row {row.pk} ({row.action}, {row.at:%Y-%m-%d %H:%M:%S} UTC) was never sealed")
+    unsealed = AuditLog.objects.filter(seal__isnull=True)
+    report.unsealed = unsealed.count()
+    last_sealed = head.last_audit_id if head is not None else 0
+    # unsealed and old (or dated ahead), or so far below the head that the sealer's sweep will never reach it
+    now = timezone.now()
+    suspicious = unsealed.filter(Q(at__lt=now - LATE) | Q(at__gt=now + LATE) | Q(id__lte=last_sealed - RECENT_ROWS))
+    for pk in suspicious.order_by("id").values_list("id", flat=True)[:max_problems]:
+        problem(f"{_describe(pk)} was never sealed: left by a process that died (then `siaga audit seal` "
+                f"after checking it) or written by hand")
     return report

@@ -1,6 +1,8 @@
-"""``siaga audit verify`` walks the audit log's hash chain and says where it is broken; ``siaga audit seal``
-seals rows left unsealed (a process that died between commit and seal). Exit status 1 when the chain is
-broken, so a cron job or a monitoring check can alert on it."""
+"""``siaga audit verify [--expect HEAD]`` walks the audit log's hash chain and says where it is broken (it
+never seals anything); ``siaga audit head`` prints the head to keep outside the database; ``siaga audit
+seal`` seals rows left unsealed (a process that died between commit and seal), after a person has checked
+what verify reported. Exit status 1 when the chain is broken, 2 when HEAD is not a head, so a cron job or a
+monitoring check can alert on it."""
 
 from __future__ import annotations
 
@@ -18,27 +20,45 @@ class Command(BaseCommand):
         verbs = parser.add_subparsers(dest="verb", required=True)
         verify = verbs.add_parser("verify", help="check every seal against its row and the one before it")
         verify.add_argument("--json", action="store_true", help="print the report as one JSON object")
+        verify.add_argument("--expect", metavar="HEAD",
+                            help="a head kept earlier (`siaga audit head`, or a daily report's seal:hash): the "
+                                 "chain must still pass through it")
         verify.add_argument("--no-seal", action="store_true",
-                            help="do not seal unsealed rows first (a read-only check)")
+                            help="accepted for older cron lines: verify never seals any more")
+        verbs.add_parser("head", help="print the chain's head as SEAL:HASH, to keep outside the database")
         verbs.add_parser("seal", help="seal every audit row that has no seal yet")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from siaga.core.auditchain import seal_pending, verify
+        from siaga.core.auditchain import parse_anchor, seal_pending, verify
+        from siaga.core.models import AuditChainHead, AuditSeal
 
         if options["verb"] == "seal":
             self.stdout.write(f"sealed {seal_pending('all')} audit row(s)")
             return
-        sealed = 0 if options["no_seal"] else seal_pending("all")
-        report = verify()
+        if options["verb"] == "head":
+            last = AuditSeal.objects.order_by("-id").values_list("id", "hash").first()
+            recorded = AuditChainHead.objects.filter(name="default").values_list("last_hash", flat=True).first()
+            if last is not None and recorded not in (None, last[1]):
+                self.stderr.write("the chain head and the last seal disagree: run `siaga audit verify`")
+                sys.exit(1)
+            self.stdout.write(f"{last[0]}:{last[1]}" if last else "0:")
+            return
+        if options["expect"]:
+            try:
+                parse_anchor(options["expect"])
+            except ValueError as exc:
+                self.stderr.write(str(exc))
+                sys.exit(2)
+        report = verify(expect=options["expect"])
         if options["json"]:
             self.stdout.write(json.dumps({"ok": report.ok, "rows": report.rows, "seals": report.seals,
-                                          "sealed_now": sealed, "unsealed": report.unsealed, "head": report.head,
-                                          "problems": report.problems}))
+                                          "unsealed": report.unsealed, "head": report.head,
+                                          "anchor": report.anchor, "problems": report.problems}))
         else:
             state = "intact" if report.ok else "BROKEN"
             self.stdout.write(f"audit chain {state}: {report.seals} seal(s) over {report.rows} row(s), "
-                              f"{report.unsealed} unsealed, {sealed} sealed just now")
-            self.stdout.write(f"head: {report.head or '-'}")
+                              f"{report.unsealed} unsealed")
+            self.stdout.write(f"head: {report.anchor}")
             for problem in report.problems:
                 self.stdout.write(f"  {problem}")
         if not report.ok:
