@@ -1,10 +1,13 @@
 """CAP 1.2: the real corpus validates and round-trips, every rule the XSD cannot say is caught, fuzzing."""
 
+import io
 import re
+import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -214,3 +217,30 @@ def test_schema_is_the_official_one() -> None:
     root = etree.fromstring(minimal())
     assert schema.validate(root)
     assert re.search(rb"Copyright OASIS Open 2010", (Path(cap.__file__).parent / "data" / "CAP-v1.2.xsd").read_bytes())
+
+
+def test_every_problem_is_listed_not_only_the_first_the_schema_meets() -> None:
+    """The XSD stops at the first error of a sequence: a missing sender hid a bad msgType, a missing
+    urgency a bad severity. Every one of them is listed, each once."""
+    data = minimal(sender=None, msgType="Alarm", status="Real",  # type: ignore[arg-type]
+                   info="<info><category>Quake</category><event>Gempa</event><severity>Huge</severity>"
+                        "<certainty>Likely</certainty></info>")
+    problems = [str(p) for p in cap.validate(data)]
+    for element, words in (("sender", "missing"), ("msgType", "'Alarm'"), ("status", "'Real'"),
+                           ("category", "'Quake'"), ("urgency", "missing"), ("severity", "'Huge'")):
+        assert any(p.split(":")[0].split(" (line")[0].endswith(element) and words in p for p in problems), \
+            (element, problems)
+    assert len([p for p in problems if "'Alarm'" in p]) == 1
+    # and the command says so: every problem, exit status 1
+    out = io.StringIO()
+    with tempfile.NamedTemporaryFile(suffix=".xml") as handle:
+        handle.write(data)
+        handle.flush()
+        with pytest.raises(SystemExit) as exit_code:
+            call_command("cap", "validate", handle.name, stdout=out)
+    assert exit_code.value.code == 1 and f"({len(problems)} problems)" in out.getvalue()
+
+
+def test_a_value_out_of_its_set_is_said_once() -> None:
+    problems = cap.validate(minimal(msgType="Alarm"))
+    assert len(problems) == 1 and "Alarm" in problems[0].message

@@ -428,11 +428,20 @@ def from_root(root: etree._Element, version: str = "1.2", problems: list[Problem
         elif name == "code":
             codes.append((child.text or "").strip())
     identifier, sender, sent_text = head.get("identifier"), head.get("sender"), head.get("sent")
-    if not identifier:
+    if checking:  # list what is missing or out of its set, every one (the XSD stops at the first)
+        for name in ("identifier", "sender", "sent", "status", "msgType", "scope"):
+            if not head.get(name):
+                rules.add(name, f"{name} is missing (required)")
+        for name, allowed in (("status", STATUSES), ("msgType", MSG_TYPES), ("scope", SCOPES)):
+            if head.get(name) and head[name] not in allowed:
+                rules.add(name, f"{head[name]!r} is not one of {', '.join(allowed)}")
+        identifier, sender = identifier or "", sender or ""
+        sent_text = sent_text or "1970-01-01T00:00:00+00:00"
+    elif not identifier:
         raise CapError("CAP: identifier is missing", "identifier")
-    if not sender:
+    elif not sender:
         raise CapError("CAP: sender is missing", "sender")
-    if not sent_text:
+    elif not sent_text:
         raise CapError("CAP: sent is missing", "sent")
     try:
         sent = parse_time(sent_text)
@@ -495,6 +504,22 @@ def _info(element: etree._Element, qlen: int, rules: _Rules, checking: bool, i: 
             areas.append(child)
         elif name == "resource":
             resources.append(child)
+    if checking:
+        for name, allowed in (("urgency", URGENCIES), ("severity", SEVERITIES), ("certainty", CERTAINTIES)):
+            if not fields.get(name):
+                rules.add(f"info[{i}]/{name}", f"{name} is missing (required)")
+            elif fields[name] not in allowed:
+                rules.add(f"info[{i}]/{name}", f"{fields[name]!r} is not one of {', '.join(allowed)}")
+        if not fields.get("event"):
+            rules.add(f"info[{i}]/event", "event is missing (required)")
+        if not categories:
+            rules.add(f"info[{i}]/category", "category is missing (at least one is required)")
+        for value in categories:
+            if value not in CATEGORIES:
+                rules.add(f"info[{i}]/category", f"{value!r} is not one of {', '.join(CATEGORIES)}")
+        for value in responses:
+            if value not in RESPONSE_TYPES:
+                rules.add(f"info[{i}]/responseType", f"{value!r} is not one of {', '.join(RESPONSE_TYPES)}")
     web = fields.get("web") or None
     if checking and web is not None and not _absolute(web):
         rules.add(f"info[{i}]/web", f"{web!r} is not an absolute URL")
@@ -644,12 +669,29 @@ def parse_and_validate(data: bytes) -> tuple[Alert | None, list[Problem]]:
         except FormatError as exc:
             return None, [*problems, Problem(exc.field or "alert", exc.message)]
     problems = _xsd_problems(root)
-    rules = []
-    try:
-        alert: Alert | None = from_root(root, version, rules)
-    except FormatError:
-        alert = None  # identifier, sender or sent missing: the schema has said so
-    return alert, problems + rules
+    rules: list[Problem] = []
+    alert: Alert | None = from_root(root, version, rules)
+    if alert is not None and not (alert.identifier and alert.sender):
+        alert = None  # not an alert one could act on; its problems say why
+    # the required elements and value sets are the schema's too, where it did not stop first: each once
+    said = {_element_of(p.path) + ":" + _value_in(p.message) for p in problems}
+    return alert, problems + [r for r in rules if not _schema_rule(r)
+                              or _element_of(r.path) + ":" + _value_in(r.message) not in said]
+
+
+def _schema_rule(problem: Problem) -> bool:
+    return "is not one of" in problem.message or "is missing (required)" in problem.message
+
+
+def _element_of(path: str) -> str:
+    return re.sub(r"\[\d+\]", "", path.split(" (line")[0]).rsplit("/", 1)[-1]
+
+
+def _value_in(message: str) -> str:
+    """The value a problem is about ('Alarm' of "'Alarm' is not one of ..."; the XSD says "The value
+    'Alarm' is not an element of the set"), or '' for a missing element."""
+    found = re.search(r"'([^']*)' is not|value '([^']*)'", message)
+    return (found.group(1) or found.group(2) or "") if found else ""
 
 
 def validate(data: bytes) -> list[Problem]:
