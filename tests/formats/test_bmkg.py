@@ -140,10 +140,17 @@ def test_bad_fields_are_named(mutate, field: str) -> None:  # type: ignore[no-un
 
 @pytest.mark.parametrize("data", [b"", b"   ", b"<html><body>502 Bad Gateway</body></html>", b'{"Infogempa": ',
                                   b'{"Infogempa": {}}', b'{"Infogempa": {"gempa": 5}}', b"[1, 2]", b"null",
-                                  b"<Infogempa></Infogempa>", b"\xff\xfe\x00"])
+                                  b"<Infogempa><gempa>", b"\xff\xfe\x00"])
 def test_broken_documents(data: bytes) -> None:
     with pytest.raises(FormatError):
         bmkg.parse(data)
+
+
+@pytest.mark.parametrize("data", [b'{"Infogempa": {"gempa": []}}', b"<Infogempa></Infogempa>", b"<Infogempa/>",
+                                  b'<?xml version="1.0" encoding="UTF-8"?>\n<Infogempa>\n</Infogempa>\n'])
+def test_an_empty_feed_is_empty_in_both_forms(data: bytes) -> None:
+    assert bmkg.parse(data, "gempaterkini") == []
+    assert bmkg.parse_each(data, "gempaterkini") == ([], [])
 
 
 def test_xml_with_a_doctype_is_refused() -> None:

@@ -191,3 +191,24 @@ def test_usgs_is_a_second_witness_never_a_tsunami_source(feeds: Any) -> None:
     feeds.poll("summary")
     latest = Alert.objects.exclude(pk=alert.pk).get()
     assert latest.display == "ticker"
+
+
+def test_an_empty_xml_feed_is_healthy_as_the_empty_json_is(replay: Any, settings: Any, reference: None) -> None:
+    """BMKG's XML form with no gempa (what the replay serves for an empty list) is an empty feed, not a fault
+    that marks the feed unhealthy."""
+    import httpx
+
+    from siaga.hazards import poller
+    from siaga.hazards.models import Feed
+
+    base = replay.feed_urls()["gempaterkini"].rsplit(".", 1)[0]
+    settings.BMKG_FEEDS = [base + ".xml", base + ".json"]
+    settings.INATEWS_FEEDS, settings.USGS_FEEDS, settings.CAP_FEEDS, settings.DRILL_FEEDS = [], [], [], []
+    replay.state.publish_document("gempaterkini", b'{"Infogempa": {"gempa": []}}')
+    rows = poller.ensure_feeds()
+    with httpx.Client(timeout=2.0) as client:
+        for row in rows:
+            poller.poll_once(Feed.objects.get(pk=row.pk), client)
+    for row in rows:
+        fresh = Feed.objects.get(pk=row.pk)
+        assert fresh.healthy and not fresh.last_error, (fresh.url, fresh.last_error)

@@ -69,7 +69,8 @@ def parse(data: bytes, source: str = "bmkg") -> list[Quake]:
 
 def parse_each(data: bytes, source: str = "bmkg") -> tuple[list[Quake], list[BadRecord]]:
     """The quakes of the records that are good, and what is wrong with the others. A document that is not a
-    BMKG feed at all (not JSON or XML, no Infogempa, no gempa) is still an error: there is no record to keep."""
+    BMKG feed at all (not JSON or XML, no Infogempa, JSON without gempa) is still an error; an XML
+    Infogempa without gempa is an empty feed, as the JSON's ``"gempa": []``."""
     head = data.lstrip()[:1]
     if head in (b"{", b"["):
         records = _json_records(data, source)
@@ -103,7 +104,7 @@ def _json_records(data: bytes | str, source: str) -> list[Any]:
     if not isinstance(document, dict) or not isinstance(document.get("Infogempa"), dict):
         raise BmkgError(f"{source}: the document has no Infogempa object", "Infogempa")
     records = document["Infogempa"].get("gempa")
-    if records is None:
+    if records is None:  # JSON says an empty feed with "gempa": []; no key at all is another format
         raise BmkgError(f"{source}: Infogempa has no gempa", "gempa")
     if isinstance(records, dict):
         records = [records]
@@ -130,9 +131,7 @@ def _xml_records(data: bytes, source: str) -> list[dict[str, Any]]:
             elif name:
                 record[name] = (child.text or "").strip()
         records.append(record)
-    if not records:
-        raise BmkgError(f"{source}: Infogempa has no gempa", "gempa")
-    return records
+    return records  # none: an empty feed, read as the JSON's "gempa": [] is
 
 
 def record_to_quake(record: Any, source: str, index: int = 0) -> Quake:
