@@ -505,7 +505,7 @@ def do_resend(actor: Principal, delivery_ids: list[int]) -> int:
         count = Delivery.objects.filter(pk__in=delivery_ids).update(
             status=DeliveryStatus.QUEUED, next_attempt_at=timezone.now(), lease_until=None)
         audit.record(actor, "alert.resend", object_type="alerts.delivery", object_id=",".join(map(str, delivery_ids)),
-                     after={"count": count})
+                     after={"count": count, "ids": list(delivery_ids)})
     transaction.on_commit(_wake)
     return count
 

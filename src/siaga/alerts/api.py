@@ -8,11 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.responses import Status
+from pydantic import Field
 
 from siaga.alerts import actions
-from siaga.alerts.models import Alert, Delivery, Draft, ExternalAlert, Thread
+from siaga.alerts.models import Alert, Delivery, DeliveryStatus, Draft, DraftStatus, ExternalAlert, Thread
 from siaga.alerts.public import public_summary
-from siaga.core.api_support import ErrorOut, allow, clamp_limit
+from siaga.core.api_support import ErrorOut, Limit, ObjectId, allow, clamp_limit
 from siaga.core.errors import NotFound
 from siaga.core.roles import HUMAN_ROLES, MANAGERS, STAFF, Principal, Role
 from siaga.hazards.actions import do_review_event, event_summary
@@ -51,7 +52,7 @@ def _thread_out(thread: Thread) -> dict[str, Any]:
 
 @router.get("/alerts/threads", auth=allow(*HUMAN_ROLES), response=list[ThreadOut],
             summary="Warnings, newest first (active=true for those in force)")
-def threads(request: HttpRequest, active: bool | None = None, limit: int = 50) -> Any:
+def threads(request: HttpRequest, active: bool | None = None, limit: Limit = 50) -> Any:
     found = Thread.objects.select_related("current").order_by("-updated_at")
     if active is not None:
         found = found.filter(active=active)
@@ -170,7 +171,7 @@ def _draft_out(d: Draft) -> dict[str, Any]:
 
 
 @router.get("/alerts/drafts", auth=allow(*STAFF), response=list[DraftOut], summary="Manual warnings in the works")
-def drafts(request: HttpRequest, status: str | None = None, limit: int = 50) -> Any:
+def drafts(request: HttpRequest, status: DraftStatus | None = None, limit: Limit = 50) -> Any:
     found = Draft.objects.select_related("author", "approver").order_by("-created_at")
     if status:
         found = found.filter(status=status)
@@ -208,10 +209,10 @@ def reject_draft(request: HttpRequest, draft_id: int, payload: RejectIn) -> Any:
 
 
 class DeliveryFilter(Schema):
-    alert: int | None = None
-    status: str | None = None
+    alert: ObjectId | None = None
+    status: DeliveryStatus | None = None
     channel: str | None = None
-    limit: int = 100
+    limit: Limit = 100
 
 
 @router.get("/alerts/deliveries", auth=allow(*STAFF), response=list[dict[str, Any]],
@@ -228,7 +229,7 @@ def deliveries(request: HttpRequest, filters: Query[DeliveryFilter]) -> Any:
 
 
 class ResendIn(Schema):
-    ids: list[int] = []
+    ids: list[ObjectId] = Field(default_factory=list, max_length=1000)
 
 
 @router.post("/alerts/deliveries/resend", auth=allow(Role.ADMIN), response={200: dict[str, int], **ERRORS},
@@ -239,7 +240,7 @@ def resend(request: HttpRequest, payload: ResendIn) -> Any:
 
 @router.get("/alerts/external", auth=allow(*WATCHERS), response=list[dict[str, Any]],
             summary="CAP alerts from other senders (e.g. BMKG nowcasts), newest first")
-def external(request: HttpRequest, limit: int = 50) -> Any:
+def external(request: HttpRequest, limit: Limit = 50) -> Any:
     return [{"id": a.pk, "sender": a.sender, "identifier": a.identifier, "sent": a.sent, "status": a.status,
              "msg_type": a.msg_type, "event": a.event, "headline": a.headline, "severity": a.severity,
              "urgency": a.urgency, "area": a.area_desc, "expires": a.expires, "valid": a.valid,
@@ -248,7 +249,7 @@ def external(request: HttpRequest, limit: int = 50) -> Any:
 
 @router.get("/hazards/events", auth=allow(*WATCHERS), response=list[dict[str, Any]],
             summary="Quakes seen by the feeds, newest first, with what the policy decided and why")
-def hazard_events(request: HttpRequest, limit: int = 50, shown: bool = False) -> Any:
+def hazard_events(request: HttpRequest, limit: Limit = 50, shown: bool = False) -> Any:
     found = HazardEvent.objects.order_by("-origin_time")
     if shown:
         found = found.exclude(display="none")
@@ -257,7 +258,7 @@ def hazard_events(request: HttpRequest, limit: int = 50, shown: bool = False) ->
 
 @router.get("/hazards/review", auth=allow(*WATCHERS), response=list[dict[str, Any]],
             summary="Automatic decisions a supervisor should check (unknown wording, criteria, held lowerings)")
-def hazard_review(request: HttpRequest, limit: int = 20) -> Any:
+def hazard_review(request: HttpRequest, limit: Limit = 20) -> Any:
     found = HazardEvent.objects.exclude(review=[]).filter(reviewed_at__isnull=True).order_by("-origin_time")
     return [event_summary(e) for e in found[: clamp_limit(limit)] if e.needs_review]
 

@@ -44,10 +44,50 @@ class SiagaAPI(NinjaAPI):
                 if roles:
                     spec["x-roles"] = list(roles)
                     spec["description"] = (spec.get("description") or "") + f"\n\nRoles: {', '.join(roles)}."
+                _document_errors(schema_path, spec)
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(_error_schemas())
         return schema
 
     def _get_urls_routers(self) -> Any:
         return self._routers
+
+
+# The errors every operation can answer with, in the uniform body (ErrorOut), so that clients and
+# schemathesis see the whole contract: who may not (401/403), what does not exist (404), what is malformed
+# (400), too large (413) or invalid (422).
+_ERROR_TEXT = {
+    400: "malformed: the body is not JSON, or a path holds control characters",
+    401: "not authenticated: log in, or send a valid bearer token or signature",
+    403: "authenticated, but this role may not",
+    404: "no such object",
+    409: "conflicts with what is stored",
+    413: "the body is larger than 1 MiB",
+    422: "invalid: the error's field names what is wrong",
+}
+
+
+def _document_errors(path: str, spec: dict[str, Any]) -> None:
+    responses = spec.setdefault("responses", {})
+    codes = {401, 403}
+    parameters = spec.get("parameters") or []
+    if parameters or spec.get("requestBody"):
+        codes.add(422)
+    if "{" in path:
+        codes |= {400, 404, 422}
+    if spec.get("requestBody"):
+        codes |= {400, 413}
+    for code in sorted(codes):
+        if code not in responses and str(code) not in responses:
+            responses[code] = {"description": _ERROR_TEXT[code],
+                               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+
+
+def _error_schemas() -> dict[str, Any]:
+    from siaga.core.api_support import ErrorOut
+
+    schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    found = schema.pop("$defs", {})
+    return {"ErrorOut": schema, **found}
 
 
 def unstorable(value: Any, path: str = "") -> tuple[str, str] | None:

@@ -1,13 +1,13 @@
 """API: who am I, reference data (agencies, regions), point resolution, the audit log."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from siaga.core import audit, regions
-from siaga.core.api_support import ErrorOut, allow, clamp_limit
+from siaga.core.api_support import ErrorOut, Limit, allow, clamp_limit
 from siaga.core.errors import ValidationFailed
 from siaga.core.models import Agency, AuditLog, Kecamatan, Kelurahan
 from siaga.core.roles import HUMAN_ROLES, Principal, Role
@@ -89,7 +89,7 @@ def kelurahan(request: HttpRequest, filters: Query[GeometryFilter]) -> Any:
 
 @router.get("/regions/geojson", auth=allow(*ANYONE), response=dict[str, Any],
             summary="Boundaries as a GeoJSON FeatureCollection (level=kelurahan or kecamatan), for maps")
-def regions_geojson(request: HttpRequest, level: str = "kelurahan") -> Any:
+def regions_geojson(request: HttpRequest, level: Literal["kelurahan", "kecamatan"] = "kelurahan") -> Any:
     if level not in ("kelurahan", "kecamatan"):
         raise ValidationFailed("level must be kelurahan or kecamatan", field="level")
     features = []
@@ -152,7 +152,7 @@ class AuditFilter(Schema):
     object_type: str | None = None
     object_id: str | None = None
     action: str | None = None
-    limit: int = 100
+    limit: Limit = 100
 
 
 @router.get("/audit", response=list[AuditOut], auth=allow(Role.SUPERVISOR, Role.ADMIN),

@@ -76,8 +76,9 @@ def record(
         actor_user=user,
         actor=actor.label[:100],
         action=action,
-        object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
-        object_id=str(object_id if object_id is not None else (obj.pk if obj is not None else "")),
+        object_type=(object_type or (obj._meta.label_lower if obj is not None else ""))[:64],
+        # a list of ids can be longer than the column: the row keeps its start (the full list is in `after`)
+        object_id=str(object_id if object_id is not None else (obj.pk if obj is not None else ""))[:64],
         before=masked(before),
         after=masked(after),
         note=note[:500],

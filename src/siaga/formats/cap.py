@@ -669,7 +669,7 @@ def parse_and_validate(data: bytes) -> tuple[Alert | None, list[Problem]]:
         except FormatError as exc:
             return None, [*problems, Problem(exc.field or "alert", exc.message)]
     problems = _xsd_problems(root)
-    rules: list[Problem] = []
+    rules = []
     alert: Alert | None = from_root(root, version, rules)
     if alert is not None and not (alert.identifier and alert.sender):
         alert = None  # not an alert one could act on; its problems say why

@@ -18,7 +18,15 @@ from siaga.core.api_support import ErrorOut, Limit, ObjectId, Offset, allow, cla
 from siaga.core.errors import Forbidden, NotFound
 from siaga.core.roles import STAFF, Principal, Role
 from siaga.incidents import actions
-from siaga.incidents.models import ACTIVE_DISPATCH, OPEN_STATUSES, Category, Dispatch, Incident
+from siaga.incidents.models import (
+    ACTIVE_DISPATCH,
+    OPEN_STATUSES,
+    Category,
+    Dispatch,
+    DispatchStatus,
+    Incident,
+    IncidentStatus,
+)
 
 router = Router(tags=["incidents"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -142,7 +150,7 @@ def _visible_incidents(principal: Principal) -> QuerySet[Incident]:
 
 
 class IncidentFilter(Schema):
-    status: str | None = None
+    status: IncidentStatus | None = None
     open: bool | None = None
     category: str | None = None
     kecamatan_id: int | None = None
@@ -295,7 +303,7 @@ def dispatch(request: HttpRequest, incident_id: int, payload: DispatchIn) -> Any
 
 
 class DispatchFilter(Schema):
-    status: str | None = None
+    status: DispatchStatus | None = None
     active: bool | None = None
     agency: str | None = None
     limit: Limit = 100

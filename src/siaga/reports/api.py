@@ -1,7 +1,7 @@
 """API for the command-centre wall: today's KPIs, who is on duty, active warnings, evacuation layer."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
@@ -78,7 +78,7 @@ class ReportFilter(Schema):
 
 @router.get("/reports/{kind}", auth=allow(Role.SUPERVISOR, Role.ADMIN), response={200: dict[str, Any], 422: ErrorOut},
             summary="A shift, daily or monthly report as JSON (schema siaga112.report/1)")
-def report(request: HttpRequest, kind: str, filters: Query[ReportFilter]) -> Any:
+def report(request: HttpRequest, kind: Literal["shift", "daily", "monthly"], filters: Query[ReportFilter]) -> Any:
     from siaga.reports import compute
     from siaga.reports.views import choose
 
