@@ -88,18 +88,54 @@ async def client(port: int, token: str, worker: int, deadline: float, latencies:
         writer.close()
 
 
-async def load(port: int, token: str, clients: int, duration: float) -> tuple[list[float], dict[int, int], float]:
+# what a broken PBX might send: each must be refused with a 4xx at once, never slow the good events
+POISON = [
+    b'{"event_id": "p%d", "type": "call.offered", "call_id": "p%d", "occurred_at": "%s", "x": NaN}',
+    b'{"event_id": "p%d", "type": "call.offered", "call_id": "p%d", "occurred_at": "%s", "x": 1e400}',
+    b'{"event_id": "p%d", "type": "call.offered", "call_id": "p%d", "occurred_at": "%s", "caller": "08\\u0000"}',
+    b'{"event_id": "p%d", "type": "call.offered", "call_id": "p%d", "occurred_at": "%s", "caller": "\\ud800"}',
+    b'{"event_id": "p%d", "type": "call.offered", "call_id": "p%d", "occurred_at": "9999-12-31T23:59:59-14:00"%s}',
+]
+
+
+async def poisoner(port: int, token: str, worker: int, deadline: float, statuses: dict[int, int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    serial = 0
+    try:
+        while time.perf_counter() < deadline:
+            serial += 1
+            template = POISON[serial % len(POISON)]
+            key = worker * 1_000_000 + serial
+            tail = b"" if b"9999" in template else datetime.now(UTC).isoformat().encode()
+            body = template % (key, key, tail)
+            writer.write((f"POST /api/v1/cti/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}"
+                          f"\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+                         + body)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = next((int(line[15:]) for line in head.split(b"\r\n")
+                           if line[:15].lower() == b"content-length:"), 0)
+            await reader.readexactly(length)
+            statuses[status] = statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def load(port: int, token: str, clients: int, duration: float,
+               poisoners: int = 0) -> tuple[list[float], dict[int, int], float, dict[int, int]]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    poisoned: dict[int, int] = {}
     # warm-up: one call per client, not measured
     await asyncio.gather(*(client(port, token, 9000 + i, time.perf_counter() + 0.3, [], {}) for i in range(clients)))
     start = time.perf_counter()
     deadline = start + duration
-    await asyncio.gather(*(client(port, token, i, deadline, latencies, statuses) for i in range(clients)))
-    return latencies, statuses, time.perf_counter() - start
+    await asyncio.gather(*(client(port, token, i, deadline, latencies, statuses) for i in range(clients)),
+                         *(poisoner(port, token, i, deadline, poisoned) for i in range(poisoners)))
+    return latencies, statuses, time.perf_counter() - start, poisoned
 
 
-def run_one(db: str, workers: int, clients: int, duration: float) -> dict[str, object]:
+def run_one(db: str, workers: int, clients: int, duration: float, poisoners: int = 0) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="siaga-bench-") as tmp:
         env = prepare(db, Path(tmp))
         port = free_port()
@@ -113,14 +149,17 @@ def run_one(db: str, workers: int, clients: int, duration: float) -> dict[str, o
                 except OSError:
                     time.sleep(0.2)
             time.sleep(1.0)
-            latencies, statuses, elapsed = asyncio.run(load(port, env["BENCH_TOKEN"], clients, duration))
+            latencies, statuses, elapsed, poisoned = asyncio.run(load(port, env["BENCH_TOKEN"], clients, duration,
+                                                                      poisoners))
         finally:
             server.terminate()
             server.wait(timeout=15)
     latencies.sort()
     ok = statuses.get(201, 0)
     return {
-        "db": db, "workers": workers, "clients": clients, "seconds": round(elapsed, 1), "events": len(latencies),
+        "db": db, "workers": workers, "clients": clients, "poison": poisoners, "seconds": round(elapsed, 1),
+        "events": len(latencies), "poison_refused": sum(n for s, n in poisoned.items() if 400 <= s < 500),
+        "poison_5xx": sum(n for s, n in poisoned.items() if s >= 500),
         "errors": len(latencies) - ok, "events_per_s": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000, "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
     }
@@ -132,18 +171,23 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=None, help="server processes (default: 1 SQLite, 2 PG)")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--poison", type=int, default=0,
+                        help="also run this many clients sending events no database can store (NaN, 1e400, NUL, "
+                             "lone surrogates, a time beyond a clock): each row then runs without and with them")
     args = parser.parse_args()
     rows = []
     for db in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
         workers = args.workers or (1 if db == "sqlite" else 2)
-        rows.append(run_one(db, workers, args.clients, args.duration))
-    header = f"{'database':<10} {'workers':>7} {'clients':>7} {'events':>8} {'errors':>6} {'events/s':>9} " \
-             f"{'p50 ms':>7} {'p99 ms':>7}"
+        for poisoners in ([0, args.poison] if args.poison else [0]):
+            rows.append(run_one(db, workers, args.clients, args.duration, poisoners))
+    header = f"{'database':<10} {'workers':>7} {'clients':>7} {'poison':>6} {'events':>8} {'errors':>6} " \
+             f"{'events/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'poison 4xx':>10} {'poison 5xx':>10}"
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['db']:<10} {r['workers']:>7} {r['clients']:>7} {r['events']:>8} {r['errors']:>6} "
-              f"{r['events_per_s']:>9.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f}")
+        print(f"{r['db']:<10} {r['workers']:>7} {r['clients']:>7} {r['poison']:>6} {r['events']:>8} {r['errors']:>6} "
+              f"{r['events_per_s']:>9.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['poison_refused']:>10} "
+              f"{r['poison_5xx']:>10}")
     print(f"({os.cpu_count()} cores, {sys.version.split()[0]}, load generator on the same machine)")
 
 

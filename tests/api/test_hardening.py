@@ -132,3 +132,28 @@ def test_resending_many_deliveries_is_audited_whole_and_bad_ids_are_refused(clie
     for bad in ([-5], [0], [True], list(range(1, 1002))):
         response = post(client, actors["admin"], "/alerts/deliveries/resend", json.dumps({"ids": bad}))
         assert response.status_code == 422 and response.json()["error"]["field"].startswith("ids"), bad
+
+
+def test_ids_in_a_query_string_are_read_as_numbers(client: Any, actors: Any) -> None:
+    """A query string is text: ?alert=5 is the id 5 (a strict body id type refused it with a 422)."""
+    headers = actors["admin"].headers()
+    assert client.get("/api/v1/alerts/deliveries?alert=5", **headers).status_code == 200
+    assert client.get("/api/v1/incidents?kecamatan_id=3", **headers).status_code == 200
+    for bad in ("0", "-1", "abc", "9223372036854775808"):
+        response = client.get(f"/api/v1/alerts/deliveries?alert={bad}", **headers)
+        assert response.status_code == 422 and response.json()["error"]["field"] == "alert", bad
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/alerts/threads/1/cancel", {}, "reason"),
+    ("/alerts/threads/1/cancel", {"reason": "   "}, "reason"),
+    ("/incidents/1/notes", {"text": ""}, "text"),
+    ("/handovers", {"note": " \t"}, "note"),
+    ("/incidents/1/status", {"status": "exploded"}, "status"),
+    ("/calls/1/tag", {"outcome": ""}, "outcome"),
+])
+def test_required_texts_and_value_sets_are_the_documented_ones(client: Any, actors: Any, path: str, body: Any,
+                                                               field: str) -> None:
+    response = post(client, actors["supervisor"], path, json.dumps(body))
+    assert response.status_code == 422 and response.json()["error"]["field"] == field
+    assert "body" not in response.json()["error"]["message"]

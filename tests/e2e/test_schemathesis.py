@@ -26,6 +26,8 @@ CHECKS = [
     openapi_checks.status_code_conformance,
     openapi_checks.content_type_conformance,
     openapi_checks.response_schema_conformance,
+    *([openapi_checks.positive_data_acceptance, openapi_checks.negative_data_rejection]
+      if os.environ.get("SIAGA_SCHEMATHESIS_STRICT") else []),
 ]
 
 

@@ -2,7 +2,7 @@
 deliveries and their resend, external CAP; hazard events and feed health."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -13,9 +13,10 @@ from pydantic import Field
 from siaga.alerts import actions
 from siaga.alerts.models import Alert, Delivery, DeliveryStatus, Draft, DraftStatus, ExternalAlert, Thread
 from siaga.alerts.public import public_summary
-from siaga.core.api_support import ErrorOut, Limit, ObjectId, allow, clamp_limit
+from siaga.core.api_support import ErrorOut, Limit, ObjectId, QueryId, allow, clamp_limit, required_text
 from siaga.core.errors import NotFound
 from siaga.core.roles import HUMAN_ROLES, MANAGERS, STAFF, Principal, Role
+from siaga.formats import cap
 from siaga.hazards.actions import do_review_event, event_summary
 from siaga.hazards.models import Feed, HazardEvent
 
@@ -117,7 +118,7 @@ def update_thread(request: HttpRequest, thread_id: int, payload: UpdateIn) -> An
 
 
 class CancelIn(Schema):
-    reason: str = ""
+    reason: required_text(500, "why the warning is cancelled (required)")
 
 
 @router.post("/alerts/threads/{int:thread_id}/cancel", auth=allow(*MANAGERS), response={201: AlertOut, **ERRORS},
@@ -128,17 +129,17 @@ def cancel_thread(request: HttpRequest, thread_id: int, payload: CancelIn) -> An
 
 
 class DraftIn(Schema):
-    hazard: str = ""
+    hazard: Literal[tuple(key for key, _ in Draft.HAZARDS)]  # type: ignore[valid-type]
     thread_id: int | None = None
     msg_type: str = "Alert"
-    display: str = "ticker"
-    severity: str = "Severe"
-    urgency: str = "Immediate"
-    certainty: str = "Likely"
-    response: str = "Prepare"
-    headline: str = ""
-    description: str = ""
-    instruction: str = ""
+    display: Literal["ticker", "fullscreen"] = "ticker"
+    severity: Literal[cap.SEVERITIES] = "Severe"  # type: ignore[valid-type]
+    urgency: Literal[cap.URGENCIES] = "Immediate"  # type: ignore[valid-type]
+    certainty: Literal[cap.CERTAINTIES] = "Likely"  # type: ignore[valid-type]
+    response: Literal[cap.RESPONSE_TYPES] = "Prepare"  # type: ignore[valid-type]
+    headline: required_text(200, "in Bahasa Indonesia")
+    description: required_text(4000, "in Bahasa Indonesia")
+    instruction: required_text(4000, "in Bahasa Indonesia")
     headline_en: str = ""
     description_en: str = ""
     instruction_en: str = ""
@@ -199,7 +200,7 @@ def approve_draft(request: HttpRequest, draft_id: int) -> Any:
 
 
 class RejectIn(Schema):
-    reason: str = ""
+    reason: required_text(500, "why the draft is rejected (required)")
 
 
 @router.post("/alerts/drafts/{int:draft_id}/reject", auth=allow(*MANAGERS), response={200: DraftOut, **ERRORS},
@@ -209,7 +210,7 @@ def reject_draft(request: HttpRequest, draft_id: int, payload: RejectIn) -> Any:
 
 
 class DeliveryFilter(Schema):
-    alert: ObjectId | None = None
+    alert: QueryId | None = None
     status: DeliveryStatus | None = None
     channel: str | None = None
     limit: Limit = 100

@@ -2,11 +2,11 @@
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Path, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
@@ -18,8 +18,8 @@ from siaga.calls.actions import (
     do_store_location,
     do_tag_call,
 )
-from siaga.calls.models import Call, CallState, LocationFix, Outcome
-from siaga.core.api_support import ErrorOut, Limit, Offset, allow, clamp_limit, gate
+from siaga.calls.models import OPERATOR_OUTCOMES, Call, CallState, LocationFix, Outcome
+from siaga.core.api_support import ErrorOut, Limit, Offset, allow, clamp_limit, gate, required_text
 from siaga.core.auth import AmlHmacAuth
 from siaga.core.errors import NotFound
 from siaga.core.roles import STAFF, Principal, Role
@@ -137,14 +137,20 @@ class BlocklistOut(Schema):
 
 
 @router.get("/blocklist", auth=allow(Role.PBX, *STAFF), response=BlocklistOut,
-            summary="Numbers blocked now (for the PBX); ?format=text gives one number per line")
-def blocklist(request: HttpRequest, format: str = "json") -> Any:
+            summary="Numbers blocked now (for the PBX); ?format=text gives one number per line",
+            openapi_extra={"responses": {200: {"description": "OK", "content": {
+                "text/plain": {"schema": {"type": "string", "description": "one blocked number per line"}}}}}})
+def blocklist(request: HttpRequest, format: Literal["json", "text"] = "json") -> Any:
     blocks = queries.blocklist()
     if format == "text":
         return HttpResponse("".join(f"{b['caller']}\n" for b in blocks), content_type="text/plain; charset=utf-8")
     if format != "json":
         raise HttpError(422, "format must be json or text")
     return {"generated_at": timezone.now(), "count": len(blocks), "blocks": blocks}
+
+
+# a caller's number in a path: printable (control characters are a 400 before anything reads it)
+CallerNumber = Annotated[str, Path(pattern=r"^[^\x00-\x1f\x7f]{1,64}$")]
 
 
 class CallOut(Schema):
@@ -230,7 +236,7 @@ def call_detail(request: HttpRequest, call_id: int) -> Any:
 
 
 class TagIn(Schema):
-    outcome: str
+    outcome: Literal[tuple(o.value for o in OPERATOR_OUTCOMES)]  # type: ignore[valid-type]
     notes: str | None = None
 
 
@@ -266,12 +272,12 @@ class CallerHistoryOut(Schema):
 
 @router.get("/callers/{number}", auth=allow(*STAFF), response=CallerHistoryOut,
             summary="A number's call history, strikes and sanctions")
-def caller_history(request: HttpRequest, number: str) -> Any:
+def caller_history(request: HttpRequest, number: CallerNumber) -> Any:
     return queries.caller_history(number)
 
 
 class LiftIn(Schema):
-    reason: str
+    reason: required_text(300, "why the block is lifted (required)")
 
 
 class LiftOut(Schema):
@@ -281,6 +287,6 @@ class LiftOut(Schema):
 
 @router.post("/callers/{number}/lift", auth=allow(Role.SUPERVISOR, Role.ADMIN), response={200: LiftOut, **ERRORS},
              summary="Lift a number's warnings and blocks (supervisor)")
-def lift(request: HttpRequest, number: str, payload: LiftIn) -> Any:
+def lift(request: HttpRequest, number: CallerNumber, payload: LiftIn) -> Any:
     lifted = do_lift_caller_sanctions(number, request.auth, payload.reason)  # type: ignore[attr-defined]
     return {"caller": lifted[0].caller, "lifted": lifted}

@@ -172,8 +172,19 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "payload", "query", "path")]
         name = ".".join(loc) or "body"
         first_field = first_field or name
-        parts.append(f"{name}: {error.get('msg', 'invalid')}")
+        parts.append(f"{name}: {_plain_message(error)}")
     return _json(request, 422, "invalid", "; ".join(parts) or "invalid input", first_field)
+
+
+def _plain_message(error: dict[str, Any]) -> str:
+    """pydantic's message, except where it would puzzle a person at the console."""
+    kind = error.get("type", "")
+    pattern = str((error.get("ctx") or {}).get("pattern", ""))
+    if kind == "string_too_short" or (kind == "string_pattern_mismatch" and pattern == r"\S"):
+        return "is empty: write something"
+    if kind == "missing":
+        return "is required"
+    return str(error.get("msg", "invalid"))
 
 
 @api.exception_handler(AuthenticationError)

@@ -85,7 +85,15 @@ MAX_OFFSET = 10_000_000
 # query parameters of every list: documented bounds (OpenAPI minimum / maximum), refused with a 422 outside them
 Limit = Annotated[int, Field(ge=1, le=2**31, description=f"at most this many (capped at {MAX_LIMIT})")]
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description="skip this many")]
-ObjectId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+ObjectId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]  # in a JSON body: a number, never true or "5"
+QueryId = Annotated[int, Field(ge=1, le=2**63 - 1)]  # in a query string, where every value is text
+# a month as the roster and the reports take it
+Month = Annotated[str, Field(pattern=r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, e.g. 2026-12")]
+
+
+def required_text(max_length: int, description: str = "") -> Any:
+    """A required text that says something: at least one character that is not a space."""
+    return Annotated[str, Field(min_length=1, max_length=max_length, pattern=r"\S", description=description)]
 
 
 def clamp_limit(limit: int) -> int:

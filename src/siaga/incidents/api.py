@@ -12,9 +12,9 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
-from pydantic import AwareDatetime, Field, StrictInt
+from pydantic import AwareDatetime, ConfigDict, Field, StrictInt
 
-from siaga.core.api_support import ErrorOut, Limit, ObjectId, Offset, allow, clamp_limit
+from siaga.core.api_support import ErrorOut, Limit, ObjectId, Offset, QueryId, allow, clamp_limit, required_text
 from siaga.core.errors import Forbidden, NotFound
 from siaga.core.roles import STAFF, Principal, Role
 from siaga.incidents import actions
@@ -153,7 +153,7 @@ class IncidentFilter(Schema):
     status: IncidentStatus | None = None
     open: bool | None = None
     category: str | None = None
-    kecamatan_id: int | None = None
+    kecamatan_id: QueryId | None = None
     since: datetime | None = None
     limit: Limit = 50
     offset: Offset = 0
@@ -237,6 +237,8 @@ def create_incident(request: HttpRequest, payload: IncidentIn) -> Any:
 
 
 class IncidentPatch(Schema):
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # an empty edit is refused
+
     category: str | None = None
     priority: int | None = None
     description: str | None = Field(None, max_length=4000)
@@ -261,7 +263,7 @@ def update_incident(request: HttpRequest, incident_id: int, payload: IncidentPat
 
 
 class StatusIn(Schema):
-    status: str
+    status: IncidentStatus
     at: AwareDatetime | None = None
     note: str = Field("", max_length=500)
     duplicate_of: ObjectId | None = None
@@ -277,7 +279,7 @@ def incident_status(request: HttpRequest, incident_id: int, payload: StatusIn) -
 
 
 class NoteIn(Schema):
-    text: str = Field(..., max_length=4000)
+    text: required_text(4000)
 
 
 @router.post("/incidents/{incident_id}/notes", auth=allow(*STAFF, Role.AGENCY),

@@ -8,11 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Body, Query, Router, Schema
 from ninja.responses import Status
 
-from siaga.core.api_support import ErrorOut, allow
+from siaga.core.api_support import ErrorOut, Month, allow, required_text
 from siaga.core.errors import NotFound
 from siaga.core.roles import HUMAN_ROLES, MANAGERS, STAFF, Principal, Role, user_roles
 from siaga.shifts import actions, queries
-from siaga.shifts.models import Handover, RosterEntry, Shift, ShiftDefinition
+from siaga.shifts.models import Handover, RosterEntry, RosterRole, Shift, ShiftDefinition
 
 router = Router(tags=["shifts"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -41,7 +41,7 @@ def definitions(request: HttpRequest) -> Any:
 
 
 class DefinitionsIn(Schema):
-    spec: str
+    spec: required_text(2000, "the shifts, e.g. pagi=07:00-15:00,siang=15:00-23:00,malam=23:00-07:00")
     min_operators: int | None = None
     min_supervisors: int | None = None
 
@@ -163,7 +163,7 @@ def end(request: HttpRequest) -> Any:
 
 
 class RosterFilter(Schema):
-    month: str
+    month: Month
 
 
 class RosterEntryOut(Schema):
@@ -209,7 +209,7 @@ class RosterIn(Schema):
     date: date
     shift: str
     username: str
-    role: str
+    role: RosterRole
     note: str = ""
 
 
@@ -272,7 +272,7 @@ def staff(request: HttpRequest) -> Any:
 
 
 class HandoverIn(Schema):
-    note: str
+    note: required_text(10000)
 
 
 @router.post("/handovers", auth=allow(*MANAGERS), response={201: HandoverOut, **ERRORS},

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Crash safety of the CTI lane: kill -9 every server process under load, restart, and count.
+
+For each database a fresh database is migrated and a PBX registered (as bench/cti_ingest.py does); then C
+clients play whole calls (offered, answered, ended) against `siaga serve` over real HTTP, each event
+retried until it is acknowledged (201 stored or 200 duplicate), as a PBX retries. K times during the load
+every server process is killed with SIGKILL (the whole process group: uvicorn's supervisor and its workers)
+and the server started again. After the load, every acknowledged event is sent once more. Printed:
+
+- acknowledged: distinct events the server acknowledged;
+- stored: of those, the ones in the database (counted there, before the re-send);
+- lost: acknowledged but not stored (must be 0);
+- duplicated: events stored twice, or calls with two rows (must be 0);
+- resend: the answers to the re-send (all must be 200 duplicate: a 201 is an acknowledged event that was lost);
+- audit: whether `siaga audit verify` finds the audit chain intact after the kills.
+
+    .venv/bin/python bench/crash_safety.py [--clients 12] [--kills 4] [--interval 4] [--db both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cti_ingest import PG_URL, SIAGA, free_port, prepare
+
+TYPES = (("offered", {"line": "112"}), ("answered", {"agent": "2001"}), ("ended", {"cause": "normal"}))
+
+
+class Server:
+    def __init__(self, env: dict[str, str], workers: int) -> None:
+        self.env, self.workers, self.port = env, workers, free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([*SIAGA, "serve", "--port", str(self.port), "--workers", str(self.workers)],
+                                     env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("siaga serve did not come up")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)  # every process of the server, no chance to clean up
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=20)
+
+
+async def post(port: int, token: str, body: bytes) -> int:
+    """One request on its own connection; the status, or raises OSError / IncompleteReadError."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 2)
+    try:
+        writer.write((f"POST /api/v1/cti/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                      f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                      ).encode() + body)
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        return int(head[9:12])
+    finally:
+        writer.close()
+
+
+class Load:
+    def __init__(self, server: Server, token: str) -> None:
+        self.server, self.token = server, token
+        self.acknowledged: dict[str, bytes] = {}  # event_id -> the body that was acknowledged
+        self.first_answer: Counter[int] = Counter()
+        self.retries = 0
+        self.stopping = False
+
+    async def deliver(self, event_id: str, body: bytes) -> None:
+        while True:  # a PBX retries until it has an answer that is not a 5xx
+            try:
+                status = await post(self.server.port, self.token, body)
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+                status = 0
+            if status in (200, 201):
+                self.acknowledged[event_id] = body
+                self.first_answer[status] += 1
+                return
+            if 400 <= status < 500:
+                raise RuntimeError(f"{event_id}: refused with {status}")
+            self.retries += 1
+            await asyncio.sleep(0.2)
+
+    async def client(self, number: int) -> None:
+        serial = 0
+        while not self.stopping:
+            serial += 1
+            call = f"crash{number}-{serial}"
+            for kind, extra in TYPES:
+                event = {"event_id": f"{call}:{kind}", "type": f"call.{kind}", "call_id": call,
+                         "occurred_at": datetime.now(UTC).isoformat(), **extra}
+                if kind == "offered":
+                    event["caller"] = f"0812{number:04d}{serial % 10000:04d}"
+                await self.deliver(event["event_id"], json.dumps(event).encode())
+
+
+async def scenario(server: Server, token: str, clients: int, kills: int, interval: float) -> Load:
+    load = Load(server, token)
+    tasks = [asyncio.create_task(load.client(i)) for i in range(clients)]
+    for _ in range(kills):
+        await asyncio.sleep(interval)
+        server.kill()
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(server.start)
+    await asyncio.sleep(interval)
+    load.stopping = True
+    await asyncio.gather(*tasks)
+    return load
+
+
+def stored_counts(env: dict[str, str]) -> tuple[Counter[str], Counter[str]]:
+    """How many rows each event id and each call has in the database, read there directly."""
+    queries = ("SELECT event_id, COUNT(*) FROM calls_ctievent GROUP BY event_id",
+               "SELECT call_ref, COUNT(*) FROM calls_call GROUP BY call_ref")
+    if "SIAGA_DATABASE_URL" in env:
+        import psycopg
+
+        with psycopg.connect(env["SIAGA_DATABASE_URL"]) as conn:
+            results = [conn.execute(q).fetchall() for q in queries]
+    else:
+        with sqlite3.connect(Path(env["SIAGA_VAR_DIR"]) / "siaga.sqlite3") as conn:
+            results = [conn.execute(q).fetchall() for q in queries]
+    return Counter(dict(results[0])), Counter(dict(results[1]))
+
+
+async def resend(load: Load) -> Counter[int]:
+    answers: Counter[int] = Counter()
+    semaphore = asyncio.Semaphore(16)
+
+    async def one(body: bytes) -> None:
+        async with semaphore:
+            answers[await post(load.server.port, load.token, body)] += 1
+
+    await asyncio.gather(*(one(body) for body in load.acknowledged.values()))
+    return answers
+
+
+def run_one(db: str, workers: int, clients: int, kills: int, interval: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="siaga-crash-") as tmp:
+        env = prepare(db, Path(tmp))
+        server = Server(env, workers)
+        server.start()
+        try:
+            started = time.monotonic()
+            load = asyncio.run(scenario(server, env["BENCH_TOKEN"], clients, kills, interval))
+            elapsed = time.monotonic() - started
+            events, _ = stored_counts(env)
+            answers = asyncio.run(resend(load))
+            events_after, calls_after = stored_counts(env)
+        finally:
+            server.stop()
+        verify = subprocess.run([*SIAGA, "audit", "verify", "--json"], env=env, capture_output=True, text=True)
+        report = json.loads(verify.stdout) if verify.stdout.strip().startswith("{") else {"ok": False}
+    acknowledged = set(load.acknowledged)
+    acked_calls = {event_id.split(":")[0] for event_id in acknowledged}
+    return {
+        "db": db, "workers": workers, "clients": clients, "kills": kills, "seconds": elapsed,
+        "acknowledged": len(acknowledged),
+        "stored": sum(1 for e in acknowledged if events[e] >= 1),
+        "lost": sum(1 for e in acknowledged if events[e] == 0),
+        "duplicated": sum(1 for e in acknowledged if events_after[e] > 1)
+        + sum(1 for c in acked_calls if calls_after[c] > 1),
+        "retries": load.retries, "first_200": load.first_answer[200],
+        "resend_200": answers[200], "resend_other": sum(n for s, n in answers.items() if s != 200),
+        "audit": "intact" if report.get("ok") else "BROKEN " + "; ".join(report.get("problems", []))[:200],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=12)
+    parser.add_argument("--kills", type=int, default=4)
+    parser.add_argument("--interval", type=float, default=4.0, help="seconds of load before each kill")
+    parser.add_argument("--workers", type=int, default=None, help="server processes (default: 1 SQLite, 2 PG)")
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    args = parser.parse_args()
+    rows = [run_one(db, args.workers or (1 if db == "sqlite" else 2), args.clients, args.kills, args.interval)
+            for db in (["sqlite", "postgres"] if args.db == "both" else [args.db])]
+    header = (f"{'database':<9} {'workers':>7} {'clients':>7} {'kills':>5} {'acknowledged':>12} {'stored':>7} "
+              f"{'lost':>5} {'duplicated':>10} {'retries':>7} {'resend 200':>10} {'resend other':>12}  audit verify")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['db']:<9} {r['workers']:>7} {r['clients']:>7} {r['kills']:>5} {r['acknowledged']:>12} "
+              f"{r['stored']:>7} {r['lost']:>5} {r['duplicated']:>10} {r['retries']:>7} {r['resend_200']:>10} "
+              f"{r['resend_other']:>12}  {r['audit']}")
+    print(f"({os.cpu_count()} cores, {sys.version.split()[0]}; PostgreSQL at {PG_URL}; load generator on the same "
+          "machine; 'retries' counts requests a kill cut off or refused, each sent again until acknowledged)")
+    if any(r["lost"] or r["duplicated"] or r["resend_other"] or r["audit"] != "intact" for r in rows):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
