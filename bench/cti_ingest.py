@@ -98,12 +98,17 @@ POISON = [
 ]
 
 
-async def poisoner(port: int, token: str, worker: int, deadline: float, statuses: dict[int, int]) -> None:
+async def poisoner(port: int, token: str, worker: int, deadline: float, statuses: dict[int, int],
+                   rate: float) -> None:
+    """Sends poisoned events, ``rate`` a second (0: as fast as answers come, a flood)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     serial = 0
+    started = time.perf_counter()
     try:
         while time.perf_counter() < deadline:
             serial += 1
+            if rate:
+                await asyncio.sleep(max(0.0, started + serial / rate - time.perf_counter()))
             template = POISON[serial % len(POISON)]
             key = worker * 1_000_000 + serial
             tail = b"" if b"9999" in template else datetime.now(UTC).isoformat().encode()
@@ -121,8 +126,8 @@ async def poisoner(port: int, token: str, worker: int, deadline: float, statuses
         writer.close()
 
 
-async def load(port: int, token: str, clients: int, duration: float,
-               poisoners: int = 0) -> tuple[list[float], dict[int, int], float, dict[int, int]]:
+async def load(port: int, token: str, clients: int, duration: float, poisoners: int = 0,
+               rate: float = 0.0) -> tuple[list[float], dict[int, int], float, dict[int, int]]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     poisoned: dict[int, int] = {}
@@ -131,11 +136,12 @@ async def load(port: int, token: str, clients: int, duration: float,
     start = time.perf_counter()
     deadline = start + duration
     await asyncio.gather(*(client(port, token, i, deadline, latencies, statuses) for i in range(clients)),
-                         *(poisoner(port, token, i, deadline, poisoned) for i in range(poisoners)))
+                         *(poisoner(port, token, i, deadline, poisoned, rate) for i in range(poisoners)))
     return latencies, statuses, time.perf_counter() - start, poisoned
 
 
-def run_one(db: str, workers: int, clients: int, duration: float, poisoners: int = 0) -> dict[str, object]:
+def run_one(db: str, workers: int, clients: int, duration: float, poisoners: int = 0,
+            rate: float = 0.0) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="siaga-bench-") as tmp:
         env = prepare(db, Path(tmp))
         port = free_port()
@@ -150,14 +156,15 @@ def run_one(db: str, workers: int, clients: int, duration: float, poisoners: int
                     time.sleep(0.2)
             time.sleep(1.0)
             latencies, statuses, elapsed, poisoned = asyncio.run(load(port, env["BENCH_TOKEN"], clients, duration,
-                                                                      poisoners))
+                                                                      poisoners, rate))
         finally:
             server.terminate()
             server.wait(timeout=15)
     latencies.sort()
     ok = statuses.get(201, 0)
     return {
-        "db": db, "workers": workers, "clients": clients, "poison": poisoners, "seconds": round(elapsed, 1),
+        "db": db, "workers": workers, "clients": clients, "seconds": round(elapsed, 1),
+        "poison": f"{poisoners}x{rate:g}/s" if poisoners and rate else (f"{poisoners} flood" if poisoners else "-"),
         "events": len(latencies), "poison_refused": sum(n for s, n in poisoned.items() if 400 <= s < 500),
         "poison_5xx": sum(n for s, n in poisoned.items() if s >= 500),
         "errors": len(latencies) - ok, "events_per_s": len(latencies) / elapsed,
@@ -174,18 +181,20 @@ def main() -> None:
     parser.add_argument("--poison", type=int, default=0,
                         help="also run this many clients sending events no database can store (NaN, 1e400, NUL, "
                              "lone surrogates, a time beyond a clock): each row then runs without and with them")
+    parser.add_argument("--poison-rate", type=float, default=25.0,
+                        help="requests per second of each poisoning client (0: a flood, as fast as answered)")
     args = parser.parse_args()
     rows = []
     for db in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
         workers = args.workers or (1 if db == "sqlite" else 2)
         for poisoners in ([0, args.poison] if args.poison else [0]):
-            rows.append(run_one(db, workers, args.clients, args.duration, poisoners))
-    header = f"{'database':<10} {'workers':>7} {'clients':>7} {'poison':>6} {'events':>8} {'errors':>6} " \
+            rows.append(run_one(db, workers, args.clients, args.duration, poisoners, args.poison_rate))
+    header = f"{'database':<10} {'workers':>7} {'clients':>7} {'poison':>9} {'events':>8} {'errors':>6} " \
              f"{'events/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'poison 4xx':>10} {'poison 5xx':>10}"
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['db']:<10} {r['workers']:>7} {r['clients']:>7} {r['poison']:>6} {r['events']:>8} {r['errors']:>6} "
+        print(f"{r['db']:<10} {r['workers']:>7} {r['clients']:>7} {r['poison']:>9} {r['events']:>8} {r['errors']:>6} "
               f"{r['events_per_s']:>9.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['poison_refused']:>10} "
               f"{r['poison_5xx']:>10}")
     print(f"({os.cpu_count()} cores, {sys.version.split()[0]}, load generator on the same machine)")
