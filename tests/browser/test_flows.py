@@ -16,11 +16,11 @@ pytestmark = pytest.mark.slow
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
-def offered_and_answered(site: Server, number: str, with_fix: bool = False) -> int:
+def offered_and_answered(site: Server, number: str, with_fix: bool = False, agent: str = "2001") -> int:
     call_id = f"br-{uuid.uuid4().hex[:10]}"
     now = datetime.now(UTC)
     for kind, at, extra in (("offered", now - timedelta(seconds=8), {"caller": number, "line": "112"}),
-                            ("answered", now - timedelta(seconds=3), {"agent": "2001"})):
+                            ("answered", now - timedelta(seconds=3), {"agent": agent})):
         response = httpx.post(site.url + "/api/v1/cti/events", headers=site.headers("pbx"), json={
             "event_id": f"{call_id}:{kind}", "type": f"call.{kind}", "call_id": call_id,
             "occurred_at": at.isoformat(), **extra})
@@ -222,3 +222,47 @@ def test_operator_starts_and_ends_a_shift_from_the_console(login: Any, site: Ser
     assert any(p["username"] == "operator" and p["started_at"] for p in now["shift"]["people"])
     page.click("#end-shift")
     page.wait_for_selector("#start-shift", timeout=5000)
+
+
+def test_two_operators_each_tag_only_their_own_calls(login: Any, site: Server) -> None:
+    """Two call-takers on extensions 2001 and 2002, at 1366x768: after each tag the next current call is one's
+    own, never the other extension's; the same key on each console tags each one's own call."""
+    import subprocess
+
+    from tests.browser.conftest import PASSWORDS
+    from tests.e2e.servers import SIAGA
+
+    script = ("from django.contrib.auth.models import Group, User; from siaga.core.models import UserProfile;"
+              "u, _ = User.objects.get_or_create(username='operator2');"
+              "u.set_password('demo-operator2-112'); u.save(); u.groups.add(Group.objects.get(name='operator'));"
+              "UserProfile.objects.update_or_create(user=u, defaults={'extension': '2002'})")
+    made = subprocess.run([*SIAGA, "shell", "-c", script], env=site.env, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    PASSWORDS["operator2"] = "demo-operator2-112"
+    first = login("operator", 1366, 768)
+    second = login("operator2", 1366, 768)
+    for page in (first, second):
+        page.wait_for_selector("#console[data-ready='1']", timeout=15000)
+    first.click("#scope-all")  # the first console sees every extension's calls: the hard case
+    theirs = offered_and_answered(site, "081277770201", agent="2002")
+    mine = offered_and_answered(site, "081277770202")
+    first.wait_for_selector(f"li.call.selected[data-call='{mine}']", timeout=5000)
+    first.wait_for_selector(f"li.call.others[data-call='{theirs}']", timeout=5000)
+    second.wait_for_selector(f"li.call.selected[data-call='{theirs}']", timeout=5000)
+    first.keyboard.press("p")
+    first.wait_for_selector(f"li.call[data-call='{mine}'] .tag.t-prank", timeout=5000)
+    time.sleep(0.5)
+    # the next current call is not the other extension's, so the same key again tags nothing of theirs
+    assert first.locator(f"li.call.selected[data-call='{theirs}']").count() == 0
+    first.keyboard.press("p")
+    time.sleep(0.5)
+    assert api(site, f"/calls/{theirs}")["outcome"] == ""
+    second.keyboard.press("g")
+    second.wait_for_selector(f"li.call[data-call='{theirs}'] .tag.t-ghost", timeout=5000)
+    assert api(site, f"/calls/{mine}")["outcome"] == "prank" and api(site, f"/calls/{theirs}")["outcome"] == "ghost"
+    # "mine" (an operator's default) hides the other extension's calls
+    first.click("#scope-mine")
+    first.wait_for_selector(f"li.call[data-call='{theirs}']", state="detached", timeout=5000)
+    assert second.locator(f"li.call[data-call='{mine}']").count() == 0
+    screenshot(first, "operator-two-extensions-1366")
+    assert first.errors == [] and second.errors == []

@@ -359,6 +359,18 @@ def _revoke_for_call(call: Call, actor: Principal, now: datetime) -> None:
 
 
 @transaction.atomic
+def require_own_call(call: Call, actor: Principal, what: str) -> None:
+    """An operator acts on a call only while it is theirs: a call still going on at another extension is that
+    operator's (a supervisor or an admin may step in). Ended calls and calls nobody answered yet are open."""
+    if actor.has(Role.SUPERVISOR, Role.ADMIN) or call.state == CallState.ENDED or call.operator_id is None:
+        return
+    if actor.user is None or call.operator_id != actor.user.pk:
+        from siaga.core.errors import Forbidden
+
+        where = f"extension {call.agent}" if call.agent else "another operator"
+        raise Forbidden(f"call {call.pk} is going on at {where}: only that operator (or a supervisor) may {what} it")
+
+
 def do_tag_call(call_id: int, outcome: str, actor: Principal, notes: str | None = None) -> Call:
     """Tag a call (normal / ghost / prank / information / abandoned / test), applying the blocking policy.
 
@@ -376,6 +388,7 @@ def do_tag_call(call_id: int, outcome: str, actor: Principal, notes: str | None 
         raise NotFound(f"call {call_id} does not exist")
     if notes is not None and len(notes) > 2000:
         raise ValidationFailed("notes are longer than 2000 characters", field="notes")
+    require_own_call(call, actor, "tag")
     now = timezone.now()
     before = audit.snapshot(call, ("outcome", "outcome_auto", "tagged_by_id", "notes"))
     same = call.outcome == outcome and not call.outcome_auto

@@ -175,6 +175,9 @@ def do_create_incident(
             raise ValidationFailed(f"call {call_id} does not exist", field="call_id")
         if call.incident_id is not None:
             raise Conflict(f"call {call_id} already belongs to incident {call.incident_id}", field="call_id")
+        from siaga.calls.actions import require_own_call
+
+        require_own_call(call, actor, "open an incident from")
     incident = Incident.objects.create(
         ticket=next_ticket(created_at), category=cat, priority=priority, description=description.strip(),
         lat=lat, lon=lon, location_accuracy_m=location_accuracy_m, location_source=location_source[:12],

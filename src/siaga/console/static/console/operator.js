@@ -8,7 +8,8 @@
   const me = Number(root.dataset.userId);
   const canClose = root.dataset.supervisor === "1";
   const state = { calls: new Map(), selected: null, history: null, detail: null, categories: [], agencies: {},
-                  incidents: [], incident: null, form: null, map: null, layers: {}, lastTag: null };
+                  incidents: [], incident: null, form: null, map: null, layers: {}, lastTag: null,
+                  scope: localStorage.getItem("siaga.queue.scope") || (canClose ? "all" : "mine") };
 
   const TAGS = { g: "ghost", p: "prank", i: "information" };
   const TAG_LABEL = { normal: gettext("Normal"), ghost: gettext("Ghost"), prank: gettext("Prank"), information: gettext("Informasi"),
@@ -24,21 +25,47 @@
     if (!state.selected || !state.calls.has(state.selected)) selectNext();
   }
 
+  // A call is mine once I answered it; a ringing call is nobody's yet. Others' calls are theirs.
+  function isMine(call) {
+    return call.operator_id === me;
+  }
+
+  function isOthers(call) {
+    return call.operator_id !== null && call.operator_id !== undefined && call.operator_id !== me;
+  }
+
   function queueOrder() {
-    const calls = [...state.calls.values()];
+    const calls = [...state.calls.values()].filter((c) => state.scope === "all" || !isOthers(c));
     const rank = (c) => (c.state === "ringing" ? 0 : c.state === "active" ? 1 : 2);
-    return calls.sort((a, b) => rank(a) - rank(b) || (b.offered_at || "").localeCompare(a.offered_at || ""));
+    // mine first, then ringing ones, then (in "all") the other extensions' calls
+    const whose = (c) => (isMine(c) ? 0 : isOthers(c) ? 2 : 1);
+    return calls.sort((a, b) => whose(a) - whose(b) || rank(a) - rank(b)
+                                || (b.offered_at || "").localeCompare(a.offered_at || ""));
   }
 
   function pending(call) {
     return call.outcome === "";
   }
 
+  function myUntagged() {
+    return [...state.calls.values()].filter((c) => isMine(c) && c.state === "ended" && pending(c));
+  }
+
+  /* The current call is always mine: my call going on, else my most recent ended call still without a
+     tag, else none. Another extension's call is never chosen for me (one key must not tag it). */
   function selectNext() {
     const order = queueOrder();
-    const mine = order.find((c) => c.state !== "ended" && c.operator_id === me && pending(c));
-    const next = mine || order.find((c) => pending(c) && c.state !== "ringing") || order.find(pending) || order[0];
+    const next = order.find((c) => isMine(c) && c.state !== "ended" && pending(c))
+      || myUntagged().sort((a, b) => (b.offered_at || "").localeCompare(a.offered_at || ""))[0];
     select(next ? next.id : null);
+  }
+
+  function setScope(scope) {
+    state.scope = scope;
+    localStorage.setItem("siaga.queue.scope", scope);
+    document.getElementById("scope-mine").setAttribute("aria-pressed", String(scope === "mine"));
+    document.getElementById("scope-all").setAttribute("aria-pressed", String(scope === "all"));
+    renderQueue();
   }
 
   async function select(id) {
@@ -64,15 +91,20 @@
     const list = document.getElementById("queue");
     list.replaceChildren(...queueOrder().slice(0, 60).map((c) => el("li", {
       class: ["call", c.state, c.id === state.selected ? "selected" : "", c.caller_blocked ? "blocked" : "",
-              c.outcome ? "tagged" : ""].join(" "),
+              c.outcome ? "tagged" : "", isOthers(c) ? "others" : ""].join(" "),
       "data-call": c.id, onclick: () => select(c.id),
     }, el("span", { class: "num", text: c.caller || c.caller_raw || gettext("disembunyikan") }),
        el("span", { class: "st", text: STATE_LABEL[c.state] || c.state }),
        el("span", { class: "ago", text: S.ago(c.offered_at) }),
        c.outcome ? el("span", { class: "tag t-" + c.outcome, text: TAG_LABEL[c.outcome] || c.outcome }) : null,
+       isOthers(c) && c.agent ? el("span", { class: "badge", text: gettext("ekst.") + " " + c.agent }) : null,
        c.caller_blocked ? el("span", { class: "badge red", text: gettext("diblokir") }) : null)));
     document.getElementById("queue-count").textContent = String(
       [...state.calls.values()].filter((c) => c.state !== "ended").length);
+    const untagged = myUntagged().length;
+    const badge = document.getElementById("untagged-count");
+    badge.hidden = untagged === 0;
+    badge.textContent = `${gettext("perlu ditandai")}: ${untagged}`;
   }
 
   function renderCall() {
@@ -151,6 +183,10 @@
   async function tag(outcome) {
     const call = state.calls.get(state.selected);
     if (!call) return;
+    if (isOthers(call) && call.state !== "ended" && !canClose) {
+      S.toast(gettext("Panggilan ini sedang ditangani ekstensi lain."), "error");
+      return;
+    }
     if (outcome === "normal") {
       if (!call.incident_id) openForm(call);
       else openIncident(call.incident_id);
@@ -397,10 +433,12 @@
       state.calls.set(message.data.id, { ...old, ...message.data });
       renderQueue();
       if (message.data.id === state.selected) renderCall();
-      // A call just answered by me becomes the current call unless I am busy with one of mine.
+      // A call just answered by me becomes the current call unless I am busy with one of mine; another
+      // extension's call never takes the place of mine.
       const current = state.calls.get(state.selected);
-      const busy = current && current.operator_id === me && current.state !== "ended" && pending(current);
-      if (!state.form && (!current || !busy && (!pending(current) || message.data.operator_id === me))) selectNext();
+      const busy = current && isMine(current) && current.state !== "ended" && pending(current);
+      const justMine = message.data.operator_id === me && message.data.state !== "ended";
+      if (!state.form && !busy && (!current || !pending(current) || justMine)) selectNext();
     } else if (message.topic === "call.location" && message.data.call_id === state.selected) {
       select(state.selected);
     } else if (message.topic.startsWith("incident.") || message.topic.startsWith("dispatch.")) {
@@ -417,6 +455,9 @@
     S.live("call.,caller.,incident.,dispatch.,presence.", onLive, (up) => {
       document.getElementById("live-state").className = up ? "live on" : "live off";
     });
+    document.getElementById("scope-mine").addEventListener("click", () => setScope("mine"));
+    document.getElementById("scope-all").addEventListener("click", () => setScope("all"));
+    setScope(state.scope);
     await Promise.all([loadCalls(), loadIncidents(), loadShift()]);
     try {
       state.map = await SiagaMap.cityMap(document.getElementById("map"), { tiles: root.dataset.tiles || null });
