@@ -225,27 +225,30 @@ def test_operator_starts_and_ends_a_shift_from_the_console(login: Any, site: Ser
 
 
 def test_two_operators_each_tag_only_their_own_calls(login: Any, site: Server) -> None:
-    """Two call-takers on extensions 2001 and 2002, at 1366x768: after each tag the next current call is one's
+    """Two call-takers on extensions 2011 and 2012, at 1366x768: after each tag the next current call is one's
     own, never the other extension's; the same key on each console tags each one's own call."""
     import subprocess
 
     from tests.browser.conftest import PASSWORDS
     from tests.e2e.servers import SIAGA
 
-    script = ("from django.contrib.auth.models import Group, User; from siaga.core.models import UserProfile;"
-              "u, _ = User.objects.get_or_create(username='operator2');"
-              "u.set_password('demo-operator2-112'); u.save(); u.groups.add(Group.objects.get(name='operator'));"
-              "UserProfile.objects.update_or_create(user=u, defaults={'extension': '2002'})")
-    made = subprocess.run([*SIAGA, "shell", "-c", script], env=site.env, capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
-    PASSWORDS["operator2"] = "demo-operator2-112"
-    first = login("operator", 1366, 768)
-    second = login("operator2", 1366, 768)
+    # two call-takers of their own (the demo operator's calls from other tests would be theirs too)
+    for name, extension in (("op2011", "2011"), ("op2012", "2012")):
+        script = ("from django.contrib.auth.models import Group, User; from siaga.core.models import UserProfile;"
+                  f"u, _ = User.objects.get_or_create(username='{name}');"
+                  f"u.set_password('demo-{name}-112'); u.save(); u.groups.add(Group.objects.get(name='operator'));"
+                  f"UserProfile.objects.update_or_create(user=u, defaults={{'extension': '{extension}'}})")
+        made = subprocess.run([*SIAGA, "shell", "-c", script], env=site.env, capture_output=True, text=True,
+                              timeout=120)
+        assert made.returncode == 0, made.stderr
+        PASSWORDS[name] = f"demo-{name}-112"
+    first = login("op2011", 1366, 768)
+    second = login("op2012", 1366, 768)
     for page in (first, second):
         page.wait_for_selector("#console[data-ready='1']", timeout=15000)
     first.click("#scope-all")  # the first console sees every extension's calls: the hard case
-    theirs = offered_and_answered(site, "081277770201", agent="2002")
-    mine = offered_and_answered(site, "081277770202")
+    theirs = offered_and_answered(site, "081277770201", agent="2012")
+    mine = offered_and_answered(site, "081277770202", agent="2011")
     first.wait_for_selector(f"li.call.selected[data-call='{mine}']", timeout=5000)
     first.wait_for_selector(f"li.call.others[data-call='{theirs}']", timeout=5000)
     second.wait_for_selector(f"li.call.selected[data-call='{theirs}']", timeout=5000)
