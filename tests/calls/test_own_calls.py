@@ -64,3 +64,13 @@ def test_an_operator_cannot_open_an_incident_from_another_extensions_call(client
     created = client.post("/api/v1/incidents", data=json.dumps(body), content_type="application/json",
                           **theirs.headers())
     assert created.status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tagging_takes_its_own_transaction(client: Any, pbx: Any, actors: Any) -> None:
+    """Outside a test's wrapping transaction, as in `siaga serve`: the tag locks its call row inside its own
+    transaction (a misplaced decorator made this a 500 on PostgreSQL only)."""
+    from siaga.calls.actions import do_tag_call
+
+    call = answered(client, pbx, "own-tx", agent="2001")
+    assert do_tag_call(call.pk, "ghost", actors["supervisor"].principal).outcome == "ghost"

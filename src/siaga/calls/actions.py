@@ -358,7 +358,6 @@ def _revoke_for_call(call: Call, actor: Principal, now: datetime) -> None:
         publish_on_commit("caller.sanction_lifted", sanction_summary(sanction))
 
 
-@transaction.atomic
 def require_own_call(call: Call, actor: Principal, what: str) -> None:
     """An operator acts on a call only while it is theirs: a call still going on at another extension is that
     operator's (a supervisor or an admin may step in). Ended calls and calls nobody answered yet are open."""
@@ -371,6 +370,7 @@ def require_own_call(call: Call, actor: Principal, what: str) -> None:
         raise Forbidden(f"call {call.pk} is going on at {where}: only that operator (or a supervisor) may {what} it")
 
 
+@transaction.atomic
 def do_tag_call(call_id: int, outcome: str, actor: Principal, notes: str | None = None) -> Call:
     """Tag a call (normal / ghost / prank / information / abandoned / test), applying the blocking policy.
 
