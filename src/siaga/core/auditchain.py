@@ -252,6 +252,10 @@ def verify(max_problems: int = 20, expect: str | None = None) -> Report:
     head kept outside the database (``siaga audit head`` earlier, or a daily report's): the chain must
     still pass through it, which catches a truncated log or a tail deleted with the head rewound."""
     expected = parse_anchor(expect) if expect else None
+    # the head first: a sealer may extend the chain while we walk it (a head and its seals commit together),
+    # so the head read now must be a point of the chain walked next, not necessarily its end
+    head = AuditChainHead.objects.filter(name="default").first()
+    head_at: str | None = None
     report = Report(rows=AuditLog.objects.count())
     problems = report.problems
     found_expected = False
@@ -290,21 +294,30 @@ def verify(max_problems: int = 20, expect: str | None = None) -> Report:
                 found_expected = True  # reported once
             prev = digest
             report.head_seal = pk
+            nonlocal head_at
+            if head is not None and report.seals + position[0] == head.seals:
+                head_at = digest
+            position[0] += 1
         return prev
 
+    position = [1 - 0]  # 1-based position, within the chunk being checked, of the seal after report.seals
+    counted = 0
     for item in seals.iterator(chunk_size=1000):
-        report.seals += 1
+        counted += 1
         chunk.append(item)
         if len(chunk) == 1000:
+            position[0] = 1
             prev, chunk = check(chunk, prev), []
+            report.seals = counted
+    position[0] = 1
     prev = check(chunk, prev)
+    report.seals = counted
     report.head = prev
     if expected is not None and not found_expected:
         where = f"seal {expected[0]}" if expected[0] is not None else f"a seal with hash {expected[1][:12]}"
         problem(f"the chain does not reach the head you kept ({where}); it ends at seal "
                 f"{report.head_seal or '-'}: the log was truncated, or its tail deleted and the head rewound")
-    head = AuditChainHead.objects.filter(name="default").first()
-    if head is not None and (head.last_hash, head.seals) != (prev, report.seals):
+    if head is not None and head.seals and head_at != head.last_hash:
         problem(f"the chain head says {head.seals} seals ending {head.last_hash[:12] or '-'}, the table has "
                 f"{report.seals} ending {prev[:12] or '-'}: seals were removed from the end or added outside")
     unsealed = AuditLog.objects.filter(seal__isnull=True)
