@@ -83,6 +83,20 @@ def start(env: dict[str, str], workers: int = 1) -> Server:
     return Server(url, env, proc, credentials)
 
 
+def logged_in(url: str, username: str, password: str) -> httpx.Client:
+    """An HTTP client logged in through the login form, as a browser is (its session cookie set)."""
+    client = httpx.Client(base_url=url)
+    client.get("/login/")
+    client.post("/login/", data={"username": username, "password": password,
+                                 "csrfmiddlewaretoken": client.cookies["csrftoken"]})
+    assert "sessionid" in client.cookies, f"{username} could not log in"
+    return client
+
+
+def session_header(client: httpx.Client) -> dict[str, str]:
+    return {"Cookie": f"sessionid={client.cookies['sessionid']}"}
+
+
 class SseReader:
     """Reads an SSE stream in a thread; ``next(topic)`` waits for the next message of a topic."""
 

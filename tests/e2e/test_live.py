@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.servers import SIAGA, Server, SseReader, prepared_env, start
+from tests.e2e.servers import SIAGA, Server, SseReader, logged_in, prepared_env, session_header, start
 
 pytestmark = pytest.mark.slow
 REDIS_URL = os.environ.get("SIAGA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -43,16 +43,8 @@ def test_an_incident_reaches_a_live_page_within_a_second(node: Server) -> None:
 
 def test_each_role_sees_only_its_events(node: Server) -> None:
     # the demo has no wall or agency token: log in and use the session cookie, as the pages do
-    client = httpx.Client(base_url=node.url)
-    client.get("/login/")
-    client.post("/login/", data={"username": "wall", "password": "demo-wall-112",
-                                 "csrfmiddlewaretoken": client.cookies["csrftoken"]})
-    wall = SseReader(node.url + "/live/events", {"Cookie": f"sessionid={client.cookies['sessionid']}"})
-    damkar_client = httpx.Client(base_url=node.url)
-    damkar_client.get("/login/")
-    damkar_client.post("/login/", data={"username": "damkar", "password": "demo-damkar-112",
-                                        "csrfmiddlewaretoken": damkar_client.cookies["csrftoken"]})
-    damkar = SseReader(node.url + "/live/events", {"Cookie": f"sessionid={damkar_client.cookies['sessionid']}"})
+    wall = SseReader(node.url + "/live/events", session_header(logged_in(node.url, "wall", "demo-wall-112")))
+    damkar = SseReader(node.url + "/live/events", session_header(logged_in(node.url, "damkar", "demo-damkar-112")))
     try:
         fire = create_incident(node, "kebakaran")
         theft = create_incident(node, "kriminalitas")
@@ -108,11 +100,8 @@ def test_a_stream_ends_within_seconds_after_its_token_is_revoked(node: Server) -
 
 
 def test_a_stream_ends_within_seconds_after_its_user_is_deactivated(node: Server) -> None:
-    client = httpx.Client(base_url=node.url)
-    client.get("/login/")
-    client.post("/login/", data={"username": "operator", "password": "demo-operator-112",
-                                 "csrfmiddlewaretoken": client.cookies["csrftoken"]})
-    stream = SseReader(node.url + "/live/events", {"Cookie": f"sessionid={client.cookies['sessionid']}"})
+    stream = SseReader(node.url + "/live/events",
+                       session_header(logged_in(node.url, "operator", "demo-operator-112")))
     deactivate = "from django.contrib.auth.models import User; User.objects.filter(username='operator')" \
                  ".update(is_active={})"
     try:

@@ -9,7 +9,6 @@ import os
 import subprocess
 from typing import Any
 
-import httpx
 import pytest
 import requests
 import schemathesis
@@ -17,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from tests.e2e.servers import SIAGA, Server, prepared_env, start
+from tests.e2e.servers import SIAGA, Server, logged_in, prepared_env, start
 
 pytestmark = pytest.mark.slow
 EXAMPLES = int(os.environ.get("SIAGA_SCHEMATHESIS_EXAMPLES", "4"))
@@ -45,10 +44,7 @@ def node(tmp_path_factory: Any) -> Any:
 @pytest.fixture(scope="module")
 def api_schema(node: Server) -> Any:
     # the document is for logged-in users: read it as the admin's browser does
-    with httpx.Client(base_url=node.url) as browser:
-        browser.get("/login/")
-        browser.post("/login/", data={"username": "admin", "password": "demo-admin-112",
-                                      "csrfmiddlewaretoken": browser.cookies["csrftoken"]})
+    with logged_in(node.url, "admin", "demo-admin-112") as browser:
         response = browser.get("/api/v1/openapi.json")
     assert response.status_code == 200, response.text[:300]
     return schemathesis.openapi.from_dict(response.json())

@@ -4,7 +4,6 @@ OpenAPI at /api/v1/openapi.json, interactive docs at /api/v1/docs (both for logg
 """
 
 import logging
-import math
 import re
 from typing import Any
 
@@ -18,6 +17,7 @@ from ninja.parser import Parser
 from siaga.core.api_support import error_body, roles_of
 from siaga.core.errors import ActionError
 from siaga.formats.errors import FormatError
+from siaga.formats.storable import first_unstorable
 
 log = logging.getLogger("siaga.api")
 
@@ -90,33 +90,6 @@ def _error_schemas() -> dict[str, Any]:
     return {"ErrorOut": schema, **found}
 
 
-def unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
-    """(field, what is wrong) for the first value of a request body that no database stores as sent: a NUL
-    character, a lone surrogate, a number that is not finite or is beyond 64 bits; None when all is well."""
-    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
-    while stack:
-        item, where, depth = stack.pop()
-        name = where.split(".")[0].split("[")[0] or "body"
-        if isinstance(item, str):
-            if "\x00" in item:
-                return name, f"{where or 'the body'} contains a NUL character"
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return name, f"{where or 'the body'} contains a lone surrogate (not UTF-8)"
-        elif isinstance(item, float) and not math.isfinite(item):
-            return name, f"{where or 'the body'} is not a finite number"
-        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 2**63:
-            return name, f"{where or 'the body'} is a number beyond 64 bits"
-        elif isinstance(item, dict):
-            for key, inner in item.items():
-                stack.append((key, f"{where}.<key>".lstrip("."), depth + 1))
-                stack.append((inner, f"{where}.{key}".lstrip(".")[:120], depth + 1))
-        elif isinstance(item, list):
-            stack.extend((inner, f"{where}[{n}]", depth + 1) for n, inner in enumerate(item))
-    return None
-
-
 class JsonParser(Parser):
     """Remembers why a body could not be parsed, so the 400 answer can say it; refuses (422, naming the field)
     what no database stores as sent, before any operation sees it."""
@@ -127,9 +100,9 @@ class JsonParser(Parser):
         except Exception as exc:
             request._siaga_parse_error = f"the body is not valid JSON: {exc}"  # type: ignore[attr-defined]
             raise
-        problem = unstorable(data)
+        problem = first_unstorable(data)
         if problem is not None:
-            request._siaga_invalid = problem  # type: ignore[attr-defined]
+            request._siaga_invalid = (problem[0] or "body", problem[1])  # type: ignore[attr-defined]
             raise ValueError(problem[1])
         return data
 

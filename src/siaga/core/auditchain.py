@@ -269,7 +269,7 @@ def verify(max_problems: int = 20, expect: str | None = None) -> Report:
     chunk: list[tuple[int, int, str, str]] = []
 
     def check(chunk: list[tuple[int, int, str, str]], prev: str) -> str:
-        nonlocal found_expected
+        nonlocal found_expected, head_at
         rows, unreadable = _load([audit_id for _, audit_id, _, _ in chunk])
         for pk, audit_id, prev_hash, digest in chunk:
             if prev_hash != prev:
@@ -294,24 +294,16 @@ def verify(max_problems: int = 20, expect: str | None = None) -> Report:
                 found_expected = True  # reported once
             prev = digest
             report.head_seal = pk
-            nonlocal head_at
-            if head is not None and report.seals + position[0] == head.seals:
-                head_at = digest
-            position[0] += 1
+            report.seals += 1
+            if head is not None and report.seals == head.seals:
+                head_at = digest  # where the head read before the walk points
         return prev
 
-    position = [1 - 0]  # 1-based position, within the chunk being checked, of the seal after report.seals
-    counted = 0
     for item in seals.iterator(chunk_size=1000):
-        counted += 1
         chunk.append(item)
         if len(chunk) == 1000:
-            position[0] = 1
             prev, chunk = check(chunk, prev), []
-            report.seals = counted
-    position[0] = 1
     prev = check(chunk, prev)
-    report.seals = counted
     report.head = prev
     if expected is not None and not found_expected:
         where = f"seal {expected[0]}" if expected[0] is not None else f"a seal with hash {expected[1][:12]}"

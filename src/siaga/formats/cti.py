@@ -19,12 +19,12 @@ can hold.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from siaga.formats.errors import FormatError
+from siaga.formats.storable import first_unstorable
 
 EVENT_TYPES = ("call.offered", "call.answered", "call.transferred", "call.ended")
 MAX_BODY = 16 * 1024
@@ -112,31 +112,6 @@ def _text(data: dict[str, Any], name: str) -> str | None:
     return value or None
 
 
-def _storable(value: Any, path: str, depth: int) -> None:
-    """Raise :class:`CtiError` naming the first value no database can store as sent."""
-    if depth > MAX_DEPTH:
-        raise CtiError(f"{path} is nested more than {MAX_DEPTH} levels deep", path.split(".")[0].split("[")[0])
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise CtiError(f"{path} contains a NUL control character", path.split(".")[0].split("[")[0])
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise CtiError(f"{path} contains a lone surrogate (not UTF-8)", path.split(".")[0].split("[")[0]) \
-                from None
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise CtiError(f"{path} is not a finite number", path.split(".")[0].split("[")[0])
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63:
-        raise CtiError(f"{path} is a number larger than a database holds", path.split(".")[0].split("[")[0])
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _storable(key, f"{path}.<key>", depth + 1)
-            _storable(item, f"{path}.{key}"[:120], depth + 1)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _storable(item, f"{path}[{index}]", depth + 1)
-
-
 def loads(body: bytes | str) -> Any:
     """The body's JSON. NaN, Infinity and numbers beyond a double are read here and refused by
     :func:`validate` with the field they are in; nesting deeper than Python can follow is a
@@ -153,9 +128,9 @@ def validate(data: Any, now: datetime | None = None) -> CtiEvent:
     """Validate a decoded JSON object as a CTI event."""
     if not isinstance(data, dict):
         raise CtiError("the body must be a JSON object")
-    for key, value in data.items():
-        _storable(key, "<key>", 1)
-        _storable(value, str(key)[:60], 1)
+    problem = first_unstorable(data, max_depth=MAX_DEPTH)
+    if problem is not None:
+        raise CtiError(problem[1], problem[0])
     kind = data.get("type")
     if kind is None:
         raise CtiError("type is required", "type")
