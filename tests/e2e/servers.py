@@ -84,7 +84,8 @@ def start(env: dict[str, str], workers: int = 1) -> Server:
 
 
 def logged_in(url: str, username: str, password: str) -> httpx.Client:
-    """An HTTP client logged in through the login form, as a browser is (its session cookie set)."""
+    """An HTTP client logged in through the login form, as a browser is (its session cookie set). It is
+    open already: close it when done (a ``with`` block would try to open it again)."""
     client = httpx.Client(base_url=url)
     client.get("/login/")
     client.post("/login/", data={"username": username, "password": password,

@@ -44,8 +44,11 @@ def node(tmp_path_factory: Any) -> Any:
 @pytest.fixture(scope="module")
 def api_schema(node: Server) -> Any:
     # the document is for logged-in users: read it as the admin's browser does
-    with logged_in(node.url, "admin", "demo-admin-112") as browser:
+    browser = logged_in(node.url, "admin", "demo-admin-112")
+    try:
         response = browser.get("/api/v1/openapi.json")
+    finally:
+        browser.close()
     assert response.status_code == 200, response.text[:300]
     return schemathesis.openapi.from_dict(response.json())
 
