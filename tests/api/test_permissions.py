@@ -23,6 +23,7 @@ READERS = STAFF | {"wall", "agency"}
 # (method, path, roles allowed)
 MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/me", EVERYONE | {"pbx", "aml"}),
+    ("PATCH", "/me/preferences", EVERYONE),
     ("GET", "/agencies", EVERYONE),
     ("GET", "/regions/kecamatan", EVERYONE),
     ("GET", "/regions/kelurahan", EVERYONE),
@@ -51,6 +52,7 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/dispatches", READERS),
     ("GET", "/dispatches/{dispatch}", READERS),
     ("POST", "/dispatches/{dispatch}/status", {"agency", "supervisor", "admin"}),
+    ("POST", "/dispatches/{dispatch}/withdraw", STAFF),
     ("GET", "/kpis/today", STAFF | {"wall"}),
     ("GET", "/presence", STAFF | {"wall"}),
     ("GET", "/warnings/active", EVERYONE),

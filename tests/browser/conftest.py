@@ -35,7 +35,9 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+            "--disable-sync", "--no-first-run", "--disable-quic",
+            # the console's ring cue plays without a click first (a real console asks for one click)
+            "--autoplay-policy=no-user-gesture-required"])
         yield instance
         instance.close()
 
@@ -82,3 +84,23 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def make_user(site: Server, name: str, group: str = "operator", extension: str | None = None,
+              agency: str | None = None) -> str:
+    """A user of the browser site's own (tests share one site per module), with its password in PASSWORDS."""
+    import subprocess
+
+    from tests.e2e.servers import SIAGA
+
+    profile = {"extension": extension} if extension else {}
+    script = ("from django.contrib.auth.models import Group, User; from siaga.core.models import Agency, UserProfile;"
+              f"u, _ = User.objects.get_or_create(username='{name}');"
+              f"u.set_password('demo-{name}-112'); u.save(); u.groups.add(Group.objects.get(name='{group}'));"
+              f"d = {profile!r};"
+              + (f"d['agency'] = Agency.objects.get(code='{agency}');" if agency else "")
+              + "UserProfile.objects.update_or_create(user=u, defaults=d)")
+    made = subprocess.run([*SIAGA, "shell", "-c", script], env=site.env, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    PASSWORDS[name] = f"demo-{name}-112"
+    return name

@@ -26,7 +26,7 @@ def test_login_with_the_form_lands_on_the_console(client: Client, actors: Any) -
     page = client.get("/", follow=True)
     assert page.redirect_chain[-1][0] == "/console/"
     text = page.content.decode()
-    assert "Antrian panggilan" in text and "Kejadian terbuka" in text and "<kbd>P</kbd>" in text
+    assert "Antrian panggilan" in text and "Cari tiket, nomor, alamat" in text and "<kbd>P</kbd>" in text
 
 
 def test_wrong_password_is_refused_and_audited(client: Client, actors: Any) -> None:
@@ -58,7 +58,7 @@ def test_language_switch_to_english(client: Client, actors: Any) -> None:
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/console/"})
     assert response.status_code == 302
     page = client.get("/console/").content.decode()
-    assert "Call queue" in page and "Open incidents" in page and 'lang="en"' in page
+    assert "Call queue" in page and "Search ticket, number, address" in page and 'lang="en"' in page
     catalog = client.get("/jsi18n/").content.decode()
     assert "Ringing" in catalog  # the scripts' strings are translated too
     client.post("/i18n/setlang/", {"language": "id", "next": "/console/"})

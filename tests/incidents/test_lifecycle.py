@@ -64,13 +64,54 @@ def test_resolving_when_every_dispatch_was_declined_is_refused(actors: Any) -> N
     incident = new_incident(actors["operator"])
     dispatch, _ = actions.do_dispatch(actors["operator"].principal, incident.pk, "damkar")
     actions.do_update_dispatch(actors["agency"].principal, dispatch.pk, "declined", reason="di luar wilayah")
-    with pytest.raises(IllegalTransition, match="never dispatched"):
+    with pytest.raises(IllegalTransition, match="no unit has reached the scene"):
         actions.do_change_incident_status(actors["operator"].principal, incident.pk, "resolved")
+
+
+def test_resolved_needs_a_unit_on_scene_and_the_next_steps_say_so(actors: Any) -> None:
+    """"Tertangani" while every dispatch is still "Diminta" is refused, and not offered."""
+    from siaga.incidents.lifecycle import incident_next_steps
+
+    op = actors["operator"].principal
+    incident = new_incident(actors["operator"])
+    assert incident_next_steps("new", []) == ["verified", "cancelled", "duplicate"]
+    dispatch, _ = actions.do_dispatch(op, incident.pk, "damkar")
+    incident.refresh_from_db()
+    assert incident_next_steps(incident.status, ["requested"]) == ["on_scene", "cancelled", "duplicate"]
+    with pytest.raises(IllegalTransition, match="no unit has reached the scene"):
+        actions.do_change_incident_status(op, incident.pk, "resolved")
+    actions.do_update_dispatch(actors["agency"].principal, dispatch.pk, "on_scene")
+    incident.refresh_from_db()
+    assert incident.status == "on_scene"
+    assert incident_next_steps(incident.status, ["on_scene"]) == ["resolved", "cancelled"]
+    actions.do_change_incident_status(op, incident.pk, "resolved")
+    assert incident_next_steps("resolved", ["on_scene"]) == []  # closing waits for the unit to finish
+    assert incident_next_steps("resolved", ["completed"]) == ["closed"]
+
+
+def test_staff_withdraw_a_dispatch_with_a_reason(actors: Any) -> None:
+    op, damkar = actors["operator"].principal, actors["agency"].principal
+    incident = new_incident(actors["operator"])
+    dispatch, _ = actions.do_dispatch(op, incident.pk, "damkar")
+    with pytest.raises(ValidationFailed, match="reason"):
+        actions.do_withdraw_dispatch(op, dispatch.pk, "  ")
+    with pytest.raises(Forbidden):
+        actions.do_withdraw_dispatch(damkar, dispatch.pk, "salah kirim")
+    actions.do_withdraw_dispatch(op, dispatch.pk, "salah instansi")
+    again = actions.do_withdraw_dispatch(op, dispatch.pk, "salah instansi")  # twice is harmless
+    assert again.status == "cancelled" and again.reason == "salah instansi"
+    assert AuditLog.objects.filter(action="dispatch.cancelled", object_id=str(dispatch.pk)).count() == 1
+    assert incident.timeline.filter(kind="dispatch_status", data__to="cancelled").count() == 1
+    completed, _ = actions.do_dispatch(op, incident.pk, "polres")
+    actions.do_update_dispatch(actors["agency_polres"].principal, completed.pk, "completed")
+    with pytest.raises(IllegalTransition, match="only an active dispatch"):
+        actions.do_withdraw_dispatch(op, completed.pk, "terlambat")
 
 
 def test_closing_with_active_dispatches_is_refused(actors: Any) -> None:
     incident = new_incident(actors["operator"])
-    actions.do_dispatch(actors["operator"].principal, incident.pk, "damkar")
+    dispatch, _ = actions.do_dispatch(actors["operator"].principal, incident.pk, "damkar")
+    actions.do_update_dispatch(actors["agency"].principal, dispatch.pk, "on_scene")
     actions.do_change_incident_status(actors["operator"].principal, incident.pk, "resolved")
     with pytest.raises(IllegalTransition, match="still has active dispatches"):
         actions.do_change_incident_status(actors["supervisor"].principal, incident.pk, "closed")

@@ -61,8 +61,12 @@ def _page(request: HttpRequest, template: str, **extra: Any) -> HttpResponse:
 @role_required(*STAFF)
 @require_GET
 def operator(request: HttpRequest) -> HttpResponse:
+    from siaga.core.models import UserProfile
+
     principal: Principal = request.principal  # type: ignore[attr-defined]
-    return _page(request, "console/operator.html", supervisor=principal.has(Role.SUPERVISOR, Role.ADMIN))
+    muted = UserProfile.objects.filter(user=request.user).values_list("ring_muted", flat=True).first()
+    return _page(request, "console/operator.html", supervisor=principal.has(Role.SUPERVISOR, Role.ADMIN),
+                 ring_muted=bool(muted))
 
 
 @role_required(Role.AGENCY)

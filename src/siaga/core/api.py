@@ -5,11 +5,12 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
+from pydantic import StrictBool
 
 from siaga.core import audit, regions
 from siaga.core.api_support import ErrorOut, Limit, allow, clamp_limit
 from siaga.core.errors import ValidationFailed
-from siaga.core.models import Agency, AuditLog, Kecamatan, Kelurahan
+from siaga.core.models import Agency, AuditLog, Kecamatan, Kelurahan, UserProfile
 from siaga.core.roles import HUMAN_ROLES, Principal, Role
 
 router = Router(tags=["reference"])
@@ -22,6 +23,7 @@ class MeOut(Schema):
     username: str | None
     roles: list[str]
     agency: str | None
+    ring_muted: bool
 
 
 @router.get("/me", response=MeOut, auth=allow(*MACHINES_TOO), summary="Who the request acts as")
@@ -33,7 +35,27 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "username": principal.user.get_username() if principal.user is not None else None,
         "roles": sorted(r.value for r in principal.roles),
         "agency": agency,
+        "ring_muted": _profile_flag(principal, "ring_muted"),
     }
+
+
+def _profile_flag(principal: Principal, name: str) -> bool:
+    if principal.user is None:
+        return False
+    return bool(UserProfile.objects.filter(user=principal.user).values_list(name, flat=True).first())
+
+
+class PreferencesIn(Schema):
+    ring_muted: StrictBool
+
+
+@router.patch("/me/preferences", response={200: MeOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+              auth=allow(*ANYONE), summary="My own settings (the console's ring sound on or off)")
+def my_preferences(request: HttpRequest, payload: PreferencesIn) -> dict[str, Any]:
+    principal: Principal = request.auth  # type: ignore[attr-defined]
+    assert principal.user is not None
+    UserProfile.objects.update_or_create(user=principal.user, defaults={"ring_muted": payload.ring_muted})
+    return me(request)
 
 
 class AgencyOut(Schema):

@@ -84,6 +84,9 @@ class UserProfile(models.Model):
                                help_text=_("Wajib untuk peran instansi: pengguna hanya melihat instansinya."))
     extension = models.CharField(_("ekstensi / agen PBX"), max_length=64, null=True, blank=True, unique=True,
                                  help_text=_("Nama agen yang dikirim PBX saat panggilan dijawab."))
+    ring_muted = models.BooleanField(_("bunyi dering dimatikan"), default=False,
+                                     help_text=_("Konsol operator tidak membunyikan panggilan masuk (kedip dan judul "
+                                                 "tab tetap)."))
 
     class Meta:
         verbose_name = _("profil pengguna")

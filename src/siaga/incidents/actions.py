@@ -269,19 +269,19 @@ def do_change_incident_status(
     incident = _lock_incident(incident_id)
     if incident.status == status:
         return incident  # repeating a step is harmless
-    if not lifecycle.incident_step_allowed(incident.status, status):
-        raise IllegalTransition(f"incident {incident.ticket} is {incident.status}; it cannot become {status}",
-                                field="status")
     dispatches = list(incident.dispatches.select_for_update())
     active = [d for d in dispatches if d.status in ACTIVE_DISPATCH]
-    effective = [d for d in dispatches if d.status not in (DispatchStatus.DECLINED, DispatchStatus.CANCELLED)]
-    if status in (IncidentStatus.DISPATCHED, IncidentStatus.ON_SCENE) and not active:
+    refusal = lifecycle.step_refusal(incident.status, status, [d.status for d in dispatches])
+    if refusal == "order":
+        raise IllegalTransition(f"incident {incident.ticket} is {incident.status}; it cannot become {status}",
+                                field="status")
+    if refusal == "no_active_dispatch":
         raise IllegalTransition(f"incident {incident.ticket} has no active dispatch; dispatch an agency first",
                                 field="status")
-    if status == IncidentStatus.RESOLVED and not effective:
-        raise IllegalTransition(f"incident {incident.ticket} was never dispatched; it cannot be resolved "
-                                "(cancel it if it needs no response)", field="status")
-    if status == IncidentStatus.CLOSED and active:
+    if refusal == "no_unit_on_scene":
+        raise IllegalTransition(f"incident {incident.ticket}: no unit has reached the scene yet; it cannot become "
+                                f"{status} (cancel it if it needs no response)", field="status")
+    if refusal == "active_dispatches":
         names = ", ".join(d.agency.short_name for d in active)
         raise IllegalTransition(f"incident {incident.ticket} still has active dispatches ({names}); complete or "
                                 "withdraw them before closing", field="status")
@@ -443,4 +443,33 @@ def do_update_dispatch(
     if status == DispatchStatus.ON_SCENE and incident.status == IncidentStatus.DISPATCHED:
         _follow(incident, actor, IncidentStatus.ON_SCENE, moment)
         publish_on_commit("incident.updated", incident_summary(incident))
+    return dispatch
+
+
+@transaction.atomic
+def do_withdraw_dispatch(actor: Principal, dispatch_id: int, reason: str) -> Dispatch:
+    """The call centre takes back a dispatch it sent (wrong agency, no longer needed), with a reason.
+
+    Any staff member may withdraw one of an open incident's active dispatches; the agency sees it as
+    "Ditarik" with the reason. An agency cannot withdraw its own: it declines instead.
+    """
+    _require(actor, STAFF, "withdraw dispatches")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("a reason is required to withdraw a dispatch", field="reason")
+    dispatch = Dispatch.objects.select_for_update().select_related("incident", "agency").filter(pk=dispatch_id).first()
+    if dispatch is None:
+        raise NotFound(f"dispatch {dispatch_id} does not exist")
+    if dispatch.status == DispatchStatus.CANCELLED:
+        return dispatch  # withdrawing twice is harmless
+    if dispatch.status not in ACTIVE_DISPATCH:
+        raise IllegalTransition(f"dispatch is {dispatch.status}; only an active dispatch can be withdrawn",
+                                field="status")
+    incident = _lock_incident(dispatch.incident_id)
+    dispatch.incident = incident
+    if not incident.is_open:
+        raise IllegalTransition(f"incident {incident.ticket} is {incident.status}; its dispatches are closed",
+                                field="status")
+    _set_dispatch_status(dispatch, actor, DispatchStatus.CANCELLED, timezone.now(), reason)
+    publish_on_commit("incident.updated", incident_summary(incident))
     return dispatch

@@ -7,7 +7,7 @@ anything else answers 403 (a dispatch) or is filtered out (lists).
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, StrictInt
 from siaga.core.api_support import ErrorOut, Limit, ObjectId, Offset, QueryId, allow, clamp_limit, required_text
 from siaga.core.errors import Forbidden, NotFound
 from siaga.core.roles import STAFF, Principal, Role
-from siaga.incidents import actions
+from siaga.incidents import actions, lifecycle
 from siaga.incidents.models import (
     ACTIVE_DISPATCH,
     OPEN_STATUSES,
@@ -124,6 +124,34 @@ class IncidentDetailOut(IncidentOut):
     dispatches: list[DispatchOut]
     timeline: list[TimelineOut]
     call_ids: list[int]
+    category_name: str
+    kelurahan: str
+    kecamatan: str
+    callers: list[str]
+    next_steps: list[str]
+
+    @staticmethod
+    def resolve_category_name(obj: Incident) -> str:
+        return obj.category.name
+
+    @staticmethod
+    def resolve_kelurahan(obj: Incident) -> str:
+        return obj.kelurahan.name if obj.kelurahan_id else ""
+
+    @staticmethod
+    def resolve_kecamatan(obj: Incident) -> str:
+        return obj.kecamatan.name if obj.kecamatan_id else ""
+
+    @staticmethod
+    def resolve_callers(obj: Incident) -> list[str]:
+        """The numbers that called about it (the callback number for a crew), first call first."""
+        numbers = obj.calls.order_by("offered_at", "id").values_list("caller", flat=True)
+        return list(dict.fromkeys(n for n in numbers if n))
+
+    @staticmethod
+    def resolve_next_steps(obj: Incident) -> list[str]:
+        """The statuses it may move to now (every dispatch counts, even those an agency user cannot see)."""
+        return lifecycle.incident_next_steps(obj.status, list(obj.dispatches.values_list("status", flat=True)))
 
     @staticmethod
     def resolve_dispatches(obj: Incident) -> list[Dispatch]:
@@ -155,6 +183,8 @@ class IncidentFilter(Schema):
     category: str | None = None
     kecamatan_id: QueryId | None = None
     since: datetime | None = None
+    q: str | None = Field(None, max_length=100, description="words in the ticket, description, address or a "
+                                                             "caller's number")
     limit: Limit = 50
     offset: Offset = 0
 
@@ -174,6 +204,8 @@ def incidents(request: HttpRequest, filters: Query[IncidentFilter]) -> Any:
         rows = rows.filter(kecamatan_id=filters.kecamatan_id)
     if filters.since:
         rows = rows.filter(created_at__gte=filters.since)
+    if filters.q and filters.q.strip():
+        rows = rows.filter(_matching(filters.q)).distinct()
     offset = max(0, filters.offset)
     page = list(rows.prefetch_related("dispatches__agency")[offset: offset + clamp_limit(filters.limit)])
     principal = _principal(request)
@@ -183,8 +215,20 @@ def incidents(request: HttpRequest, filters: Query[IncidentFilter]) -> Any:
     return page
 
 
+def _matching(text: str) -> Q:
+    """Every word of ``text`` in the ticket, description, address, reporter or a linked caller's number."""
+    where = Q()
+    for word in text.split()[:8]:
+        digits = word.lstrip("+")
+        number = Q(calls__caller__contains=digits[1:] if digits.startswith("0") else digits) if digits.isdigit() \
+            else Q(pk__in=[])
+        where &= (Q(ticket__icontains=word) | Q(description__icontains=word) | Q(address__icontains=word)
+                  | Q(reporter_name__icontains=word) | Q(reporter_phone__contains=word) | number)
+    return where
+
+
 def _detail(incident_id: int, principal: Principal) -> Incident:
-    incident = Incident.objects.select_related("category").filter(pk=incident_id).first()
+    incident = Incident.objects.select_related("category", "kelurahan", "kecamatan").filter(pk=incident_id).first()
     if incident is None:
         raise NotFound(f"incident {incident_id} does not exist")
     dispatches = list(incident.dispatches.select_related("agency"))
@@ -368,3 +412,14 @@ def dispatch_status(request: HttpRequest, dispatch_id: int, payload: DispatchSta
     _dispatch_for(principal, dispatch_id)
     actions.do_update_dispatch(principal, dispatch_id, payload.status, at=payload.at, reason=payload.reason)
     return Dispatch.objects.select_related("agency").get(pk=dispatch_id)
+
+
+class WithdrawIn(Schema):
+    reason: required_text(300)
+
+
+@router.post("/dispatches/{dispatch_id}/withdraw", auth=allow(*STAFF), response={200: DispatchOut, **ERRORS},
+             summary="Withdraw an active dispatch (the call centre takes it back, with a reason)")
+def withdraw_dispatch(request: HttpRequest, dispatch_id: int, payload: WithdrawIn) -> Any:
+    withdrawn = actions.do_withdraw_dispatch(_principal(request), dispatch_id, payload.reason)
+    return Dispatch.objects.select_related("agency").get(pk=withdrawn.pk)

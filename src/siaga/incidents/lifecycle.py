@@ -6,8 +6,10 @@ Incident::
       \\________\\___________\\_________-> cancelled / duplicate   (until resolved)
 
 ``dispatched`` and ``on_scene`` are reached through dispatches (the first dispatch, the first unit on
-scene) or set by hand; ``resolved`` needs at least one dispatch that was not declined or withdrawn;
-``closed`` needs ``resolved`` and no dispatch still active.
+scene) or set by hand; ``resolved`` needs a unit that reached the scene (a dispatch ``on_scene`` or
+``completed``): "Tertangani" while every agency is still "Diminta" would be a claim nobody made;
+``closed`` needs ``resolved`` and no dispatch still active. :func:`incident_next_steps` is the one place
+that says which steps are open now; the console offers exactly those and the actions refuse the rest.
 
 Dispatch::
 
@@ -62,8 +64,32 @@ DISPATCH_TIME_FIELD: dict[str, str] = {
 DISPATCHABLE = (S.NEW, S.VERIFIED, S.DISPATCHED, S.ON_SCENE)
 
 
+# A dispatch whose unit reached the scene: what makes an incident "handled".
+REACHED_SCENE = (D.ON_SCENE, D.COMPLETED)
+ACTIVE = (D.REQUESTED, D.ACKNOWLEDGED, D.EN_ROUTE, D.ON_SCENE)
+
+
 def incident_step_allowed(current: str, target: str) -> bool:
     return target in INCIDENT_NEXT.get(current, ())
+
+
+def step_refusal(current: str, target: str, dispatch_statuses: list[str]) -> str | None:
+    """Why ``target`` cannot follow ``current`` given the incident's dispatches, or None when it can."""
+    if not incident_step_allowed(current, target):
+        return "order"
+    active = any(s in ACTIVE for s in dispatch_statuses)
+    if target in (S.DISPATCHED, S.ON_SCENE) and not active:
+        return "no_active_dispatch"
+    if target == S.RESOLVED and not any(s in REACHED_SCENE for s in dispatch_statuses):
+        return "no_unit_on_scene"
+    if target == S.CLOSED and active:
+        return "active_dispatches"
+    return None
+
+
+def incident_next_steps(current: str, dispatch_statuses: list[str]) -> list[str]:
+    """The statuses an incident may move to now, in lifecycle order."""
+    return [t for t in INCIDENT_NEXT.get(current, ()) if step_refusal(current, t, dispatch_statuses) is None]
 
 
 def dispatch_step_allowed(current: str, target: str) -> bool:

@@ -9,7 +9,10 @@
   const canClose = root.dataset.supervisor === "1";
   const state = { calls: new Map(), selected: null, history: null, detail: null, categories: [], agencies: {},
                   incidents: [], incident: null, form: null, map: null, layers: {}, lastTag: null,
-                  scope: localStorage.getItem("siaga.queue.scope") || (canClose ? "all" : "mine") };
+                  scope: localStorage.getItem("siaga.queue.scope") || (canClose ? "all" : "mine"),
+                  filter: { q: "", tag: "", state: "", minutes: 180 }, kecamatan: [], editFix: null };
+  const baseTitle = document.title;
+  const ring = { audio: document.getElementById("ring-audio"), muted: root.dataset.ringMuted === "1", playing: false };
 
   const TAGS = { g: "ghost", p: "prank", i: "information" };
   const TAG_LABEL = { normal: gettext("Normal"), ghost: gettext("Ghost"), prank: gettext("Prank"), information: gettext("Informasi"),
@@ -34,8 +37,23 @@
     return call.operator_id !== null && call.operator_id !== undefined && call.operator_id !== me;
   }
 
-  function queueOrder() {
-    const calls = [...state.calls.values()].filter((c) => state.scope === "all" || !isOthers(c));
+  // What the operator asked to see: the search (digits of the number), tag, state and age filters.
+  function shown(call) {
+    const f = state.filter;
+    if (f.q) {
+      const digits = f.q.replace(/\D/g, "").replace(/^0/, "");
+      const number = (call.caller || "") + " " + (call.caller_raw || "");
+      if (!(digits ? number.includes(digits) : number.toLowerCase().includes(f.q.toLowerCase()))) return false;
+    }
+    if (f.tag && (f.tag === "untagged" ? call.outcome !== "" : call.outcome !== f.tag)) return false;
+    if (f.state && call.state !== f.state) return false;
+    if (f.minutes && call.offered_at && Date.now() - new Date(call.offered_at).getTime() > f.minutes * 60000) return false;
+    return true;
+  }
+
+  function queueOrder(filtered = true) {
+    const calls = [...state.calls.values()].filter((c) => (state.scope === "all" || !isOthers(c))
+                                                          && (!filtered || shown(c)));
     const rank = (c) => (c.state === "ringing" ? 0 : c.state === "active" ? 1 : 2);
     // mine first, then ringing ones, then (in "all") the other extensions' calls
     const whose = (c) => (isMine(c) ? 0 : isOthers(c) ? 2 : 1);
@@ -54,7 +72,7 @@
   /* The current call is always mine: my call going on, else my most recent ended call still without a
      tag, else none. Another extension's call is never chosen for me (one key must not tag it). */
   function selectNext() {
-    const order = queueOrder();
+    const order = queueOrder(false);
     const next = order.find((c) => isMine(c) && c.state !== "ended" && pending(c))
       || myUntagged().sort((a, b) => (b.offered_at || "").localeCompare(a.offered_at || ""))[0];
     select(next ? next.id : null);
@@ -105,6 +123,56 @@
     const badge = document.getElementById("untagged-count");
     badge.hidden = untagged === 0;
     badge.textContent = `${gettext("perlu ditandai")}: ${untagged}`;
+    updateRing();
+  }
+
+  // ---------------------------------------------------------------- ring cue
+  /* A call rings for me while it is offered and no other extension has it: the sound (unless I muted it),
+     a flashing strip naming the number, and the count in the tab title (seen from another tab too). */
+  function ringingForMe() {
+    return [...state.calls.values()].filter((c) => c.state === "ringing" && !isOthers(c));
+  }
+
+  function updateRing() {
+    const ringing = ringingForMe();
+    const banner = document.getElementById("ring-banner");
+    document.body.classList.toggle("ringing", ringing.length > 0);
+    document.title = ringing.length ? `(${ringing.length}) ${gettext("Berdering")} · ${baseTitle}` : baseTitle;
+    banner.hidden = ringing.length === 0;
+    banner.textContent = ringing.length
+      ? `${gettext("Panggilan masuk")}: ${ringing.map((c) => c.caller || c.caller_raw || gettext("disembunyikan")).join(", ")}`
+      : "";
+    const toggle = document.getElementById("ring-toggle");
+    toggle.setAttribute("aria-pressed", String(!ring.muted));
+    toggle.textContent = ring.muted ? gettext("Bunyi mati") : gettext("Bunyi nyala");
+    const wanted = ringing.length > 0 && !ring.muted;
+    if (wanted && !ring.playing) {
+      ring.playing = true;
+      ring.audio.currentTime = 0;
+      ring.audio.play().then(() => {
+        document.getElementById("ring-blocked").hidden = true;
+        if (ring.playing) root.dataset.ring = "playing";
+      }).catch((error) => {
+        if (error.name !== "NotAllowedError") return;  // paused again before it started: the call was answered
+        ring.playing = false;  // the browser wants a click on the page before it plays sound
+        document.getElementById("ring-blocked").hidden = false;
+        root.dataset.ring = "blocked";
+      });
+    } else if (!wanted && ring.playing) {
+      ring.playing = false;
+      ring.audio.pause();
+    }
+    if (!ring.playing) root.dataset.ring = ringing.length ? "silent" : "off";
+  }
+
+  async function toggleMute() {
+    ring.muted = !ring.muted;
+    updateRing();
+    try {
+      await S.api("PATCH", "/me/preferences", { ring_muted: ring.muted });
+    } catch (error) {
+      S.toast(error.message, "error");
+    }
   }
 
   function renderCall() {
@@ -216,10 +284,11 @@
                       oninput: suggest, onkeydown: categoryKeys, "aria-controls": "f-suggestions" })),
       el("ul", { id: "f-suggestions", class: "suggestions", role: "listbox" }),
       el("div", { class: "row" },
-        el("label", {}, gettext("Prioritas"), " ", el("select", { id: "f-priority" },
+        el("label", {}, gettext("Prioritas"), " ", el("select", { id: "f-priority", required: true },
+          el("option", { value: "", text: gettext("— pilih kategori —") }),
           [1, 2, 3, 4].map((p) => el("option", { value: p, text: "P" + p })))),
         el("span", { id: "f-location", class: "muted" })),
-      el("label", {}, gettext("Uraian"), " ", el("textarea", { id: "f-description", rows: 3 })),
+      el("label", {}, gettext("Uraian"), " ", el("textarea", { id: "f-description", rows: 2 })),
       el("label", {}, gettext("Alamat / patokan"), " ", el("input", { id: "f-address" })),
       el("fieldset", { id: "f-agencies" }, el("legend", { text: gettext("Instansi yang diteruskan") })),
       el("div", { class: "actions" },
@@ -227,7 +296,9 @@
            gettext("Buat & teruskan")),
         el("button", { type: "button", onclick: closeForm }, el("kbd", { text: "Esc" }), " ", gettext("Batal")))));
     renderLocation();
+    document.querySelector(".work-pane").classList.add("composing");
     document.getElementById("f-category").focus();
+    box.scrollIntoView({ block: "start" });
   }
 
   function closeForm() {
@@ -235,6 +306,7 @@
     const box = document.getElementById("form");
     box.hidden = true;
     box.replaceChildren();
+    document.querySelector(".work-pane").classList.remove("composing");
   }
 
   let matches = [];
@@ -271,6 +343,7 @@
         el("input", { type: "checkbox", name: "agency", value: a.code,
                       checked: category.default_agencies.includes(a.code) }), " ", a.short_name)));
     document.getElementById("f-description").focus();
+    document.getElementById("f-submit").scrollIntoView({ block: "nearest" });
   }
 
   async function renderLocation() {
@@ -289,6 +362,7 @@
   async function submit() {
     const f = state.form;
     if (!f || !f.category) { S.toast(gettext("Pilih kategori dulu."), "error"); document.getElementById("f-category").focus(); return; }
+    if (f.busy) return;  // Ctrl+Enter twice: one incident (client_ref makes a retry harmless too)
     const body = {
       category: f.category.code, priority: Number(document.getElementById("f-priority").value),
       description: document.getElementById("f-description").value, address: document.getElementById("f-address").value,
@@ -296,63 +370,218 @@
       call_id: f.call ? f.call.id : null, client_ref: f.ref || (f.ref = crypto.randomUUID()),
     };
     const agencies = [...document.querySelectorAll("#f-agencies input:checked")].map((i) => i.value);
+    f.busy = true;
     try {
       const incident = await S.api("POST", "/incidents", body);
       for (const code of agencies) await S.api("POST", `/incidents/${incident.id}/dispatches`, { agency: code });
       closeForm();
-      S.toast(`${incident.ticket}: ${gettext("dibuat dan diteruskan ke")} ${agencies.join(", ") || "—"}`, "ok");
+      const names = agencies.map((code) => (state.agencies[code] || {}).short_name || code);
+      S.toast(`${incident.ticket}: ${gettext("dibuat dan diteruskan ke")} ${names.join(", ") || "—"}`, "ok");
       await openIncident(incident.id);
       loadIncidents();
       selectNext();
     } catch (error) {
+      f.busy = false;
       S.toast(error.message, "error");
     }
   }
 
   // ---------------------------------------------------------------- incidents
+  function incidentQuery() {
+    const params = new URLSearchParams({ limit: "50" });
+    const value = (id) => (document.getElementById(id) || {}).value || "";
+    const status = value("i-status");
+    if (status === "") params.set("open", "true");
+    else if (status !== "all") params.set("status", status);
+    for (const [id, name] of [["i-search", "q"], ["i-category", "category"], ["i-kecamatan", "kecamatan_id"]]) {
+      if (value(id).trim()) params.set(name, value(id).trim());
+    }
+    return params.toString();
+  }
+
   async function loadIncidents() {
-    state.incidents = await S.api("GET", "/incidents?open=true&limit=50");
+    const query = incidentQuery();
+    const rows = await S.api("GET", "/incidents?" + query);
+    if (query !== incidentQuery()) return;  // the filter changed while this page was loading
+    state.incidents = rows;
     renderIncidents();
   }
 
   function renderIncidents() {
     const byCode = Object.fromEntries(state.categories.map((c) => [c.code, c.name]));
-    document.getElementById("incidents").replaceChildren(...state.incidents.map((i) => el("li", {
+    const list = document.getElementById("incidents");
+    list.replaceChildren(...state.incidents.map((i) => el("li", {
       class: "p" + i.priority + (state.incident && state.incident.id === i.id ? " selected" : ""),
-      onclick: () => openIncident(i.id),
+      "data-incident": i.id, onclick: () => openIncident(i.id),
     }, el("strong", { text: i.ticket }), " ", byCode[i.category] || i.category, " ",
        el("span", { class: "st " + i.status, text: S.INCIDENT_STATUS[i.status] || i.status }), " ",
        el("span", { class: "muted", text: i.agencies.map((c) => (state.agencies[c] || {}).short_name || c).join(", ") }))));
+    if (!state.incidents.length) list.append(el("li", { class: "muted empty", text: gettext("Tidak ada kejadian yang cocok.") }));
     if (!state.map) return;
     if (state.layers.incidents) state.layers.incidents.remove();
     state.layers.incidents = L.layerGroup(state.incidents.filter((i) => i.lat !== null)
       .map((i) => SiagaMap.incidentMarker({ ...i, category: byCode[i.category] }))).addTo(state.map);
   }
 
+  const STEP_LABEL = {
+    verified: gettext("Verifikasi"), dispatched: gettext("Diteruskan"), on_scene: gettext("Petugas di lokasi"),
+    resolved: gettext("Tertangani"), closed: gettext("Tutup"), cancelled: gettext("Batalkan"),
+    duplicate: gettext("Duplikat dari…"),
+  };
+  const MANAGER_STEPS = ["closed", "cancelled", "duplicate"];
+  const EDITABLE = ["new", "verified", "dispatched", "on_scene"];
+
+  async function act(promise, done) {
+    try {
+      await promise;
+      if (done) S.toast(done, "ok");
+      await openIncident(state.incident.id);
+      loadIncidents();
+    } catch (error) {
+      S.toast(error.message, "error");
+    }
+  }
+
+  async function step(incident, status) {
+    const body = { status };
+    if (status === "cancelled") {
+      body.note = (window.prompt(gettext("Alasan membatalkan kejadian ini:")) || "").trim();
+      if (!body.note) return;
+    }
+    if (status === "duplicate") {
+      const ticket = (window.prompt(gettext("Nomor tiket kejadian yang sama (mis. CLG-2026-000123):")) || "").trim();
+      if (!ticket) return;
+      const hits = (await S.api("GET", "/incidents?limit=5&q=" + encodeURIComponent(ticket)))
+        .filter((i) => i.ticket.toLowerCase() === ticket.toLowerCase() && i.id !== incident.id);
+      if (!hits.length) { S.toast(`${ticket}: ${gettext("tiket tidak ditemukan")}`, "error"); return; }
+      body.duplicate_of = hits[0].id;
+    }
+    act(S.api("POST", `/incidents/${incident.id}/status`, body), null);
+  }
+
+  function withdraw(dispatch) {
+    const name = (state.agencies[dispatch.agency] || {}).short_name || dispatch.agency;
+    const reason = (window.prompt(`${gettext("Alasan menarik penugasan")} ${name}:`) || "").trim();
+    if (!reason) return;
+    act(S.api("POST", `/dispatches/${dispatch.id}/withdraw`, { reason }), `${name}: ${gettext("penugasan ditarik")}`);
+  }
+
+  function place(incident) {
+    const where = [incident.kelurahan, incident.kecamatan].filter(Boolean).join(", ");
+    if (incident.lat === null) return where || gettext("belum ada");
+    return `${incident.lat.toFixed(5)}, ${incident.lon.toFixed(5)}` + (where ? ` — ${where}` : ` — ${gettext("di luar kota")}`);
+  }
+
+  function editForm(incident) {
+    const save = async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const changes = {};
+      const category = form.category.value;
+      if (category !== incident.category) changes.category = category;
+      if (Number(form.priority.value) !== incident.priority) changes.priority = Number(form.priority.value);
+      for (const name of ["address", "description"]) {
+        if (form[name].value.trim() !== (incident[name] || "")) changes[name] = form[name].value.trim();
+      }
+      if (state.editFix) Object.assign(changes, state.editFix);
+      if (!Object.keys(changes).length) { S.toast(gettext("Tidak ada perubahan."), "info"); return; }
+      document.getElementById("amend").open = false;  // saved: the next render shows a fresh form
+      act(S.api("PATCH", `/incidents/${incident.id}`, changes), `${incident.ticket}: ${gettext("data kejadian diperbarui")}`);
+    };
+    return el("details", { class: "amend", id: "amend" }, el("summary", { text: gettext("Ubah data kejadian") }),
+      el("form", { id: "edit-form", onsubmit: save },
+        el("div", { class: "row" },
+          el("label", {}, gettext("Kategori"), " ", el("select", { name: "category", id: "e-category" },
+            state.categories.map((c) => el("option", { value: c.code, text: c.name, selected: c.code === incident.category })))),
+          el("label", {}, gettext("Prioritas"), " ", el("select", { name: "priority", id: "e-priority" },
+            [1, 2, 3, 4].map((p) => el("option", { value: p, text: "P" + p, selected: p === incident.priority }))))),
+        el("label", {}, gettext("Alamat / patokan"), " ", el("input", { name: "address", id: "e-address", value: incident.address || "" })),
+        el("label", {}, gettext("Uraian"), " ", el("textarea", { name: "description", id: "e-description", rows: 2 },
+          incident.description || "")),
+        el("p", { class: "muted small", id: "e-location",
+                  text: gettext("Lokasi baru: klik peta, atau Alt+L untuk lokasi AML panggilan.") }),
+        el("button", { type: "submit", id: "e-save" }, gettext("Simpan perubahan"))));
+  }
+
+  function moveTo(lat, lon, accuracy, source) {
+    state.editFix = { lat, lon, location_accuracy_m: accuracy, location_source: source };
+    const line = document.getElementById("e-location");
+    if (line) line.textContent = `${gettext("Lokasi baru")}: ${lat.toFixed(5)}, ${lon.toFixed(5)} (${source === "aml" ? "AML" : gettext("peta")})`;
+  }
+
+  function dispatchRow(incident, d) {
+    const active = ["requested", "acknowledged", "en_route", "on_scene"].includes(d.status);
+    return el("tr", { "data-agency": d.agency },
+      el("td", { text: (state.agencies[d.agency] || {}).short_name || d.agency }),
+      el("td", { class: "st " + d.status, "data-status": d.status, text: S.DISPATCH_STATUS[d.status] || d.status }),
+      el("td", { text: S.time(d.requested_at) }), el("td", { text: S.time(d.on_scene_at) }),
+      el("td", {}, active && EDITABLE.includes(incident.status)
+        ? el("button", { type: "button", class: "link withdraw", onclick: () => withdraw(d) }, gettext("Tarik"))
+        : d.reason ? el("span", { class: "muted small", text: d.reason }) : null));
+  }
+
   async function openIncident(id) {
     const incident = await S.api("GET", "/incidents/" + id);
+    // A live refresh of the same incident keeps what the operator is typing: an open edit and a note.
+    const same = state.incident && state.incident.id === id;
+    const keptEdit = same && amending() ? document.getElementById("amend") : null;
+    const kept = same ? [...document.querySelectorAll("#incident input[id], #incident select[id]")]
+      .map((field) => [field.id, field.value]) : [];
+    const focused = same && document.activeElement ? document.activeElement.id : "";
     state.incident = incident;
     const box = document.getElementById("incident");
     box.hidden = false;
-    const statusButtons = [];
-    if (["dispatched", "on_scene"].includes(incident.status)) statusButtons.push(["resolved", gettext("Tertangani")]);
-    if (canClose && incident.status === "resolved") statusButtons.push(["closed", gettext("Tutup")]);
-    if (canClose && !["resolved", "closed", "cancelled", "duplicate"].includes(incident.status)) statusButtons.push(["cancelled", gettext("Batalkan")]);
+    const steps = incident.next_steps.filter((s) => s !== "dispatched" && (canClose || !MANAGER_STEPS.includes(s)));
+    const sent = new Set(incident.dispatches.filter((d) => ["requested", "acknowledged", "en_route", "on_scene"]
+      .includes(d.status)).map((d) => d.agency));
+    const more = Object.values(state.agencies).filter((a) => !sent.has(a.code));
+    const editable = EDITABLE.includes(incident.status);
+    const reporter = [incident.reporter_name, incident.reporter_phone].filter(Boolean).join(" · ");
     box.replaceChildren(
       el("h2", { id: "incident-ticket", "data-status": incident.status,
                  text: `${incident.ticket} · ${S.INCIDENT_STATUS[incident.status] || incident.status}` }),
-      el("p", { text: incident.description || "" }),
-      el("table", { class: "dispatches" }, incident.dispatches.map((d) => el("tr", {},
-        el("td", { text: (state.agencies[d.agency] || {}).short_name || d.agency }),
-        el("td", { class: "st " + d.status, "data-status": d.status, text: S.DISPATCH_STATUS[d.status] || d.status }),
-        el("td", { text: S.time(d.requested_at) }), el("td", { text: S.time(d.on_scene_at) })))),
-      el("div", { class: "actions" }, statusButtons.map(([status, label]) => el("button", {
-        type: "button", onclick: async () => {
-          try { await S.api("POST", `/incidents/${id}/status`, { status }); openIncident(id); loadIncidents(); }
-          catch (error) { S.toast(error.message, "error"); }
-        } }, label))),
+      el("dl", { class: "facts", id: "incident-facts" },
+        el("dt", { text: gettext("Kategori") }),
+        el("dd", { id: "i-fact-category" }, incident.category_name, " ", el("span", { class: "badge p" + incident.priority, text: "P" + incident.priority })),
+        el("dt", { text: gettext("Lokasi") }), el("dd", { id: "i-fact-place", text: place(incident) }),
+        el("dt", { text: gettext("Alamat") }), el("dd", { id: "i-fact-address", text: incident.address || "—" }),
+        el("dt", { text: gettext("Penelepon") }), el("dd", { id: "i-fact-caller", text: incident.callers.join(", ") || "—" }),
+        reporter ? el("dt", { text: gettext("Pelapor") }) : null, reporter ? el("dd", { text: reporter }) : null,
+        el("dt", { text: gettext("Dibuat") }), el("dd", { text: S.dateTime(incident.created_at) })),
+      incident.description ? el("p", { class: "description", text: incident.description }) : null,
+      el("table", { class: "dispatches" }, incident.dispatches.map((d) => dispatchRow(incident, d))),
+      editable && more.length ? el("form", { class: "row add-agency", id: "add-agency", onsubmit: (e) => {
+        e.preventDefault();
+        const code = e.target.agency.value;
+        act(S.api("POST", `/incidents/${id}/dispatches`, { agency: code }),
+            `${incident.ticket}: ${gettext("diteruskan ke")} ${(state.agencies[code] || {}).short_name || code}`);
+      } }, el("select", { name: "agency", id: "add-agency-code", "aria-label": gettext("Tambah instansi") },
+             more.map((a) => el("option", { value: a.code, text: a.short_name }))),
+         el("button", { type: "submit", id: "add-agency-go" }, gettext("Teruskan juga"))) : null,
+      el("div", { class: "actions", id: "incident-steps" }, steps.map((status) => el("button", {
+        type: "button", "data-step": status, class: status === "cancelled" ? "danger" : "",
+        onclick: () => step(incident, status) }, STEP_LABEL[status] || status))),
+      editable ? editForm(incident) : null,
+      el("form", { class: "row note-form", id: "note-form", onsubmit: (e) => {
+        e.preventDefault();
+        const text = e.target.text.value.trim();
+        e.target.text.value = "";
+        if (text) act(S.api("POST", `/incidents/${id}/notes`, { text }), gettext("Catatan ditambahkan"));
+      } }, el("input", { name: "text", id: "note-text", maxlength: 4000, placeholder: gettext("Catatan untuk lini waktu…"),
+                         "aria-label": gettext("Catatan") }),
+         el("button", { type: "submit", id: "note-add" }, gettext("Tambah catatan"))),
       el("ol", { class: "timeline" }, incident.timeline.map((e) => el("li", {},
         el("time", { text: S.time(e.at) }), " ", e.message, " ", el("span", { class: "muted", text: e.actor })))));
+    const fresh = document.getElementById("amend");
+    if (keptEdit && fresh) fresh.replaceWith(keptEdit);
+    else if (fresh) state.editFix = null;
+    for (const [fieldId, value] of kept) {
+      const field = document.getElementById(fieldId);
+      if (field && !keptEdit?.contains(field) && (field.tagName !== "SELECT" || [...field.options].some((o) => o.value === value))) {
+        field.value = value;
+      }
+    }
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   }
 
   // ---------------------------------------------------------------- shift, attendance, handover
@@ -402,17 +631,39 @@
   }
 
   // ---------------------------------------------------------------- keyboard
+  function amlToForm() {
+    const fix = latestFix();
+    if (!fix) { S.toast(gettext("Belum ada lokasi AML untuk panggilan ini."), "error"); return; }
+    if (state.form) {
+      Object.assign(state.form, { lat: fix.lat, lon: fix.lon, accuracy: fix.radius_m, source: "aml" });
+      renderLocation();
+    } else if (amending()) {
+      moveTo(fix.lat, fix.lon, fix.radius_m, "aml");
+    }
+  }
+
+  function amending() {
+    const details = document.getElementById("amend");
+    return Boolean(details && details.open);
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && state.form) { closeForm(); return; }
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && state.form) { event.preventDefault(); submit(); return; }
+    // Alt+L works while typing (in "Uraian" too); plain L when not in a field.
+    if (event.altKey && !event.ctrlKey && event.code === "KeyL" && (state.form || amending())) {
+      event.preventDefault();
+      amlToForm();
+      return;
+    }
     if (S.typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
     const key = event.key.toLowerCase();
     if (key in TAGS) { event.preventDefault(); tag(TAGS[key]); }
     else if (key === "n") { event.preventDefault(); tag("normal"); }
-    else if (key === "l" && state.form) {
-      const fix = latestFix();
-      if (fix) { Object.assign(state.form, { lat: fix.lat, lon: fix.lon, accuracy: fix.radius_m, source: "aml" }); renderLocation(); }
-    } else if (key === "arrowdown" || key === "j" || key === "arrowup" || key === "k") {
+    else if (key === "l" && (state.form || amending())) { event.preventDefault(); amlToForm(); }
+    else if (key === "m") { event.preventDefault(); toggleMute(); }
+    else if (key === "/") { event.preventDefault(); document.getElementById("q-search").focus(); }
+    else if (key === "arrowdown" || key === "j" || key === "arrowup" || key === "k") {
       event.preventDefault();
       const order = queueOrder();
       const index = order.findIndex((c) => c.id === state.selected);
@@ -420,6 +671,27 @@
       if (next) select(next.id);
     }
   });
+
+  function wireFilters() {
+    const q = document.getElementById("q-search");
+    const read = () => {
+      state.filter = { q: q.value.trim(), tag: document.getElementById("q-tag").value,
+                       state: document.getElementById("q-state").value,
+                       minutes: Number(document.getElementById("q-time").value) };
+      renderQueue();
+    };
+    q.addEventListener("input", read);
+    q.addEventListener("keydown", (e) => { if (e.key === "Escape") { q.value = ""; read(); q.blur(); } });
+    for (const id of ["q-tag", "q-state", "q-time"]) document.getElementById(id).addEventListener("change", read);
+    const category = document.getElementById("i-category");
+    category.append(...state.categories.map((c) => el("option", { value: c.code, text: c.name })));
+    document.getElementById("i-kecamatan").append(...state.kecamatan.map((k) => el("option", { value: k.id, text: k.name })));
+    const reload = S.debounce(loadIncidents, 250);
+    document.getElementById("i-search").addEventListener("input", reload);
+    for (const id of ["i-category", "i-kecamatan", "i-status"]) document.getElementById(id).addEventListener("change", loadIncidents);
+    document.getElementById("ring-toggle").addEventListener("click", toggleMute);
+    document.getElementById("ring-blocked").addEventListener("click", () => { ring.playing = false; updateRing(); });
+  }
 
   // ---------------------------------------------------------------- live
   const refreshIncidents = S.debounce(() => {
@@ -449,19 +721,23 @@
   }
 
   async function start() {
-    const [categories, agencies] = await Promise.all([S.api("GET", "/categories"), S.api("GET", "/agencies")]);
+    const [categories, agencies, kecamatan] = await Promise.all([
+      S.api("GET", "/categories"), S.api("GET", "/agencies"), S.api("GET", "/regions/kecamatan")]);
     state.categories = categories.filter((c) => c.active);
+    state.kecamatan = kecamatan;
     state.agencies = Object.fromEntries(agencies.filter((a) => a.active).map((a) => [a.code, a]));
     S.live("call.,caller.,incident.,dispatch.,presence.", onLive, (up) => {
       document.getElementById("live-state").className = up ? "live on" : "live off";
     });
     document.getElementById("scope-mine").addEventListener("click", () => setScope("mine"));
     document.getElementById("scope-all").addEventListener("click", () => setScope("all"));
+    wireFilters();
     setScope(state.scope);
     await Promise.all([loadCalls(), loadIncidents(), loadShift()]);
     try {
       state.map = await SiagaMap.cityMap(document.getElementById("map"), { tiles: root.dataset.tiles || null });
       state.map.on("click", (e) => {
+        if (!state.form && amending()) { moveTo(e.latlng.lat, e.latlng.lng, null, "map"); return; }
         if (!state.form) return;
         Object.assign(state.form, { lat: e.latlng.lat, lon: e.latlng.lng, accuracy: null, source: "map" });
         if (state.layers.pick) state.layers.pick.remove();
