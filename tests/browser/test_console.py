@@ -205,3 +205,49 @@ def test_an_incident_is_created_by_keyboard_and_amended(login: Any, site: Server
     screenshot(page, f"console-incident-{width}")
     time.sleep(0.2)
     assert page.errors == []
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_an_agency_crew_finds_the_place_and_todays_history(login: Any, site: Server, width: int, height: int) -> None:
+    number = f"0812777732{width % 100:02d}"
+    call = offered_and_answered(site, number, agent="2001")
+    sup = site.headers("supervisor")
+    incident = httpx.post(site.url + "/api/v1/incidents", headers=sup, json={
+        "category": "kebakaran", "lat": -6.0171, "lon": 106.0556, "call_id": call,
+        "address": f"Jl. Agung No. {width}", "description": "Asap tebal dari dapur, dua orang di lantai atas",
+        "reporter_name": "Ibu Sari"}).json()
+    dispatch = httpx.post(f"{site.url}/api/v1/incidents/{incident['id']}/dispatches", headers=sup,
+                          json={"agency": "damkar"}).json()
+    page = login("damkar", width, height)
+    page.wait_for_selector("#agency[data-ready='1']", timeout=15000)
+    page.click(f"#dispatches li[data-dispatch='{dispatch['id']}']")
+    page.wait_for_function(f"document.getElementById('detail-ticket')?.textContent.includes('{incident['ticket']}')",
+                           timeout=5000)
+    detail = api(site, f"/incidents/{incident['id']}")
+    assert page.inner_text("#detail-address") == f"Jl. Agung No. {width}"
+    assert page.inner_text("#detail-kelurahan") == detail["kelurahan"] != ""
+    assert page.inner_text("#detail-kecamatan") == detail["kecamatan"] != ""
+    assert "dua orang di lantai atas" in page.inner_text("#detail-description")
+    assert page.inner_text("#detail-reporter") == "Ibu Sari"
+    assert "null" not in page.inner_text("#detail") and "undefined" not in page.inner_text("#detail")
+    assert page.get_attribute("#detail-callback a", "href") == f"tel:+62{number[1:]}"
+    assert page.locator("#agency-map path.leaflet-interactive").count() > 0  # the place on the small map
+    assert in_view(page, "#detail-callback")
+    # links this role cannot open are not shown, and a page it cannot open is a styled page
+    assert page.locator("header a[href='/wall/']").count() == 0
+    assert page.locator("header a[href='/console/']").count() == 0
+    screenshot(page, f"agency-{width}")
+    page.keyboard.press("e")  # en route, on scene, completed
+    page.wait_for_selector(f"li[data-dispatch='{dispatch['id']}'] button[data-status='on_scene']", timeout=5000)
+    page.keyboard.press("s")
+    page.wait_for_selector(f"li[data-dispatch='{dispatch['id']}'] button[data-status='completed']", timeout=5000)
+    page.keyboard.press("c")
+    page.wait_for_selector(f"#history tr[data-dispatch='{dispatch['id']}']", timeout=5000)
+    page.fill("#history-search", f"Agung No. {width}")
+    page.wait_for_function("document.querySelectorAll('#history tbody tr[data-dispatch]').length === 1", timeout=5000)
+    page.fill("#history-search", "tidak-ada-yang-begini")
+    page.wait_for_selector(f"#history tr[data-dispatch='{dispatch['id']}']", state="detached", timeout=5000)
+    denied = page.goto(site.url + "/console/")
+    assert denied is not None and denied.status == 403
+    assert page.inner_text("#forbidden h1") == "Akses ditolak" and page.locator("header.bar").count() == 1
+    assert page.errors == []

@@ -352,6 +352,7 @@ class DispatchFilter(Schema):
     status: DispatchStatus | None = None
     active: bool | None = None
     agency: str | None = None
+    since: datetime | None = Field(None, description="requested at or after this time")
     limit: Limit = 100
     offset: Offset = 0
 
@@ -373,6 +374,8 @@ def dispatches(request: HttpRequest, filters: Query[DispatchFilter]) -> Any:
         rows = rows.filter(status__in=ACTIVE_DISPATCH)
     elif filters.active is False:
         rows = rows.exclude(status__in=ACTIVE_DISPATCH)
+    if filters.since:
+        rows = rows.filter(requested_at__gte=filters.since)
     offset = max(0, filters.offset)
     return rows[offset: offset + clamp_limit(filters.limit)]
 

@@ -184,7 +184,7 @@
     }
     const h = state.history;
     const fix = latestFix();
-    box.replaceChildren(
+    S.fill(box,
       el("div", { class: "call-head" },
         el("strong", { class: "big", id: "call-number", text: call.caller || call.caller_raw || gettext("disembunyikan") }),
         el("span", { class: "st " + call.state, text: STATE_LABEL[call.state] || call.state }),
@@ -537,7 +537,7 @@
     const more = Object.values(state.agencies).filter((a) => !sent.has(a.code));
     const editable = EDITABLE.includes(incident.status);
     const reporter = [incident.reporter_name, incident.reporter_phone].filter(Boolean).join(" · ");
-    box.replaceChildren(
+    S.fill(box,
       el("h2", { id: "incident-ticket", "data-status": incident.status,
                  text: `${incident.ticket} · ${S.INCIDENT_STATUS[incident.status] || incident.status}` }),
       el("dl", { class: "facts", id: "incident-facts" },

@@ -88,6 +88,13 @@
     return node;
   }
 
+  /* Replace a node's children; null, undefined and false (an optional part left out) are skipped, as in el(). */
+  function fill(node, ...children) {
+    node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false)
+      .map((c) => (c.nodeType ? c : document.createTextNode(String(c)))));
+    return node;
+  }
+
   function debounce(fn, ms) {
     let timer = null;
     return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
@@ -117,6 +124,6 @@
     cancelled: gettext("Ditarik"),
   };
 
-  window.Siaga = { t, api, live, time, dateTime, ago, el, debounce, toast, typing, PRIORITY_COLOURS,
+  window.Siaga = { t, api, live, time, dateTime, ago, el, fill, debounce, toast, typing, PRIORITY_COLOURS,
                    INCIDENT_STATUS, DISPATCH_STATUS };
 })();
