@@ -76,5 +76,7 @@ def active_warnings() -> list[Warning]:
         event = thread.hazard_event
         review = list(event.review) if event is not None and event.needs_review else []
         result.append(Warning(id=str(alert.pk), headline=headline, level=thread.display,
-                              issued_at=iso_utc(alert.sent), exercise=alert.exercise, review=review))
+                              issued_at=iso_utc(alert.sent), exercise=alert.exercise, review=review,
+                              ews_level=alert.ews_level, event=alert.event, area_codes=list(alert.area_codes),
+                              expires=iso_utc(alert.expires) if alert.expires else None))
     return result

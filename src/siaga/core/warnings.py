@@ -18,6 +18,10 @@ class Warning(TypedDict):
     issued_at: str
     exercise: bool
     review: list[str]  # why a person should check the automatic decision behind it (codes); empty: nothing
+    ews_level: str  # "" | "WASPADA" | "SIAGA" | "AWAS": what a person reads first
+    event: str  # the CAP event in Bahasa Indonesia ("Gempabumi", "Banjir"): read when there is no level
+    area_codes: list[str]  # Kemendagri codes of the kecamatan it covers (empty: the whole city)
+    expires: str | None
 
 
 _providers: list[Callable[[], list[Warning]]] = []

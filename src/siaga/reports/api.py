@@ -62,6 +62,11 @@ class WarningOut(Schema):
     exercise: bool
     review: list[str] = Field(default_factory=list, description="why a supervisor should check the automatic "
                               "decision behind it (policy reason codes); empty when nothing")
+    ews_level: str = Field("", description="WASPADA, SIAGA or AWAS (empty for an earthquake notice)")
+    event: str = Field("", description="the CAP event in Bahasa Indonesia")
+    area_codes: list[str] = Field(default_factory=list, description="Kemendagri codes of the kecamatan it "
+                                  "covers; empty: the whole city")
+    expires: str | None = None
 
 
 @router.get("/warnings/active", auth=allow(*HUMAN_ROLES), response=list[WarningOut],
