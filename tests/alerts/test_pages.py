@@ -48,6 +48,10 @@ def test_cap_file_and_atom_feed(public: Client, actors: Any) -> None:
     links = [link.get("href") for link in entries[0].findall(f"{ATOM}link")
              if link.get("type") == "application/cap+xml"]
     assert links == [f"http://127.0.0.1:8112/peringatan/{cancel.pk}.xml"]
+    for pk in (first.pk, cancel.pk):  # the warning's own page and the cancel's say so at the top
+        detail = public.get(f"/peringatan/{pk}/").content.decode()
+        assert 'id="state-mark"' in detail and "DIBATALKAN" in detail.split('id="state-mark"')[1][:200]
+        assert ">Peringatan<" in detail and ">Pembatalan<" in detail and ">Cancel<" not in detail
     assert public.get("/peringatan/999999/").status_code == 404
     assert public.get("/peringatan/999999.xml").status_code == 404
     assert public.get(f"/peringatan/{first.pk}.wav").status_code == 404  # no audio made in this test
@@ -57,7 +61,14 @@ def test_desk_for_the_call_centre(client: Client, actors: Any) -> None:
     alert = issue(actors, exercise=True)
     client.force_login(actors["wall"].user)
     page = client.get("/peringatan/kelola/").content.decode()
-    assert "Meja peringatan" in page and alert.headline in page
+    from siaga.alerts.capbuild import bare_headline
+
+    assert "Meja peringatan" in page and bare_headline(alert.headline) in page
+    assert "[LATIHAN]" not in page  # the badge says LATIHAN once: "LATIHAN [LATIHAN]" no more
+    client.force_login(actors["operator"].user)
+    desk = client.get("/peringatan/kelola/").content.decode()
+    assert '<option value="Severe" selected>Berat</option>' in desk and ">Immediate<" not in desk
+    assert 'class="check-row"><input type="checkbox" name="area_codes"' in desk
     assert "Siarkan pembatalan" not in page  # the wall watches, it does not act
     client.force_login(actors["supervisor"].user)
     page = client.get("/peringatan/kelola/").content.decode()

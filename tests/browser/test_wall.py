@@ -86,3 +86,41 @@ def test_the_wall_says_what_and_where_during_a_warning(login: Any, site: Server)
     assert size[0] <= 1920 and size[1] <= 1080, size
     screenshot(wall, "wall-awas-1920")
     assert wall.errors == [], wall.errors  # type: ignore[attr-defined]
+
+
+def test_the_desk_pairs_each_box_with_its_name_and_a_cancelled_page_says_so_on_a_phone(
+        login: Any, site: Server, browser: Any) -> None:
+    from tests.browser.conftest import new_context
+
+    desk = login("operator", 1366, 768)
+    desk.goto(site.url + "/peringatan/kelola/")
+    rows = desk.eval_on_selector_all("#draft-form .check-row", """rows => rows.map(r => {
+        const box = r.querySelector('input').getBoundingClientRect(), name = r.querySelector('span').getBoundingClientRect();
+        return [box.right, name.left, Math.abs((box.top + box.bottom) / 2 - (name.top + name.bottom) / 2), box.width]; })""")
+    assert len(rows) >= 9  # the kecamatan and "Latihan"
+    for right, left, drift, width in rows:
+        assert right <= left <= right + 12 and drift < 6 and width < 30, (right, left, drift, width)
+    assert "Severe" not in desk.inner_text("#draft-form") and "Berat" in desk.inner_text("#draft-form")
+    screenshot(desk, "desk-1366")
+
+    sup, op = site.headers("supervisor"), site.headers("operator")
+    draft = httpx.post(site.url + "/api/v1/alerts/drafts", headers=op, json={
+        "hazard": "kimia", "headline": "Kebocoran gas di kawasan industri Ciwandan, jauhi area pabrik " * 2,
+        "description": "Uji tata letak halaman di ponsel. " * 5, "instruction": "Tetap di dalam rumah.",
+        "exercise": True}).json()
+    httpx.post(f"{site.url}/api/v1/alerts/drafts/{draft['id']}/submit", headers=op)
+    alert = httpx.post(f"{site.url}/api/v1/alerts/drafts/{draft['id']}/approve", headers=sup).json()
+    cancelled = httpx.post(f"{site.url}/api/v1/alerts/threads/{alert['summary']['thread']}/cancel", headers=sup,
+                           json={"reason": "uji selesai"})
+    assert cancelled.status_code == 201, cancelled.text
+    phone_context = new_context(browser, viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = phone_context.new_page()
+    phone.goto(f"{site.url}/peringatan/{alert['summary']['id']}/")
+    mark = phone.locator("#state-mark")
+    assert mark.is_visible() and mark.inner_text().startswith("DIBATALKAN")
+    assert box(phone, "#state-mark")["y"] < box(phone, "h1")["y"]  # at the top, before the headline
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width  # nothing pushes the page sideways
+    assert "Cancel" not in phone.inner_text("main") and "Pembatalan" in phone.inner_text("main")
+    screenshot(phone, "public-cancelled-390")
+    phone_context.close()

@@ -154,6 +154,10 @@ def test_pdf_renders_with_a_title_page(day: datetime, tmp_path: Path) -> None:
         text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(target), "-"], capture_output=True, text=True,
                               check=True).stdout
         assert "Laporan Harian" in text and "Kota Cilegon" in text
+        assert "WIB" in text.split("Dibuat oleh")[1] and "UTC" not in text  # stamped in the report's own time
+        everything = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True, check=True).stdout
+        block = everything[everything.index("Mengetahui"):]
+        assert "Center 112" in block and "NIP." in block and "Cilegon," in everything  # the head of office signs
 
 
 def test_web_page_and_download(client: Any, actors: Any, day: datetime) -> None:
@@ -163,6 +167,21 @@ def test_web_page_and_download(client: Any, actors: Any, day: datetime) -> None:
     response = client.get(f"/reports/download?kind=daily&date={day.date().isoformat()}&format=json")
     assert response.status_code == 200 and json.loads(response.content)["calls"]["total"] == 8
     assert client.get("/reports/?kind=monthly&month=2026-13").status_code == 422
+
+
+def test_the_report_page_names_codes_and_writes_indonesian_numbers(client: Any, actors: Any, day: datetime) -> None:
+    import re
+
+    client.force_login(actors["supervisor"].user)
+    page = client.get(f"/reports/?kind=daily&date={day.date().isoformat()}").content.decode()
+    cells = re.findall(r"<td>([^<]*)</td>", page)
+    for code in ("normal", "ghost", "prank", "information", "abandoned", "untagged", "kebakaran", "damkar", "none"):
+        assert code not in cells, code  # a raw code in a table cell
+    assert "Prank / iseng" in cells and "Belum ditandai" in cells and "Kebakaran" in cells and "Damkar" in cells
+    assert "25,0 %" in page and "25.0 %" not in page  # 2 pranks of 8 calls, with a decimal comma
+    client.post("/i18n/setlang/", {"language": "en", "next": "/reports/"})
+    english = client.get(f"/reports/?kind=daily&date={day.date().isoformat()}").content.decode()
+    assert "25.0 %" in english and "25,0 %" not in english
 
 
 def test_cli_refuses_an_empty_day_and_writes_a_report(tmp_path: Path, settings: Any) -> None:

@@ -69,7 +69,14 @@ def public_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     chain = [_alert_view(a) for a in alert.thread.alerts.order_by("sent", "id")]
     parsed = cap.parse(alert.xml.encode())
     areas = parsed.infos[0].areas if parsed.infos else []
-    return render(request, "alerts/public_detail.html", {**_alert_view(alert), "chain": chain, "areas": areas})
+    # What became of this warning, said at the top: cancelled (by a supervisor or BMKG's end), superseded by
+    # a newer message, expired, or still in force.
+    last = chain[-1]["alert"]
+    cancelled = last if last.msg_type == "Cancel" else None
+    newer = last if last.pk != alert.pk and cancelled is None else None
+    expired = cancelled is None and alert.expires is not None and alert.expires <= timezone.now()
+    return render(request, "alerts/public_detail.html", {**_alert_view(alert), "chain": chain, "areas": areas,
+                                                         "cancelled": cancelled, "newer": newer, "expired": expired})
 
 
 @require_GET

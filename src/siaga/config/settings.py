@@ -52,6 +52,10 @@ REDIS_URL = env.optional("REDIS_URL")
 REDIS_CHANNEL = env.str("REDIS_CHANNEL", "siaga:live")  # one channel per deployment sharing a Redis
 
 CITY_NAME = env.str("CITY_NAME", "Kota Cilegon")
+# The signature block of the PDF reports: the head of the office that runs Call Center 112.
+REPORT_SIGNER_TITLE = env.str("REPORT_SIGNER_TITLE", f"Kepala Perangkat Daerah Pengelola Call Center 112 {CITY_NAME}")
+REPORT_SIGNER_NAME = env.str("REPORT_SIGNER_NAME", "")
+REPORT_SIGNER_NIP = env.str("REPORT_SIGNER_NIP", "")
 # Optional map tiles (e.g. a tile server inside the government network); without it the maps draw the
 # city's boundaries only, which works with no internet.
 MAP_TILE_URL = env.optional("MAP_TILE_URL")

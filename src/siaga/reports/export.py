@@ -45,10 +45,43 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def names() -> dict[str, dict[str, str]]:
+    """What the codes in a report mean, in the active language: call tags, categories, agencies."""
+    from django.utils.translation import gettext as _
+
+    from siaga.calls.models import Outcome
+    from siaga.core.models import Agency
+    from siaga.incidents.models import Category
+
+    outcomes = {o.value: str(o.label) for o in Outcome if o.value}
+    outcomes["untagged"] = _("Belum ditandai")
+    english = (translation.get_language() or "id").startswith("en")
+    categories = {c.code: (c.name_en if english and c.name_en else c.name) for c in Category.objects.all()}
+    categories["none"] = _("tanpa kejadian")
+    return {"outcomes": outcomes, "categories": categories,
+            "agencies": dict(Agency.objects.values_list("code", "short_name"))}
+
+
+def signer() -> dict[str, str]:
+    """Who signs the PDF for the head of office (settings SIAGA_REPORT_SIGNER_*)."""
+    from django.conf import settings
+
+    return {"title": settings.REPORT_SIGNER_TITLE, "name": settings.REPORT_SIGNER_NAME,
+            "nip": settings.REPORT_SIGNER_NIP, "place": settings.CITY_NAME.removeprefix("Kota ").strip()}
+
+
 def context(report: dict[str, Any], language: str = "id") -> dict[str, Any]:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from siaga.reports.period import MONTHS_ID
+
     images = {name: _data_uri(png) for name, png in charts.all_charts(report, language).items()}
     answer = report["answer"]
-    return {"r": report, "charts": images,
+    made = datetime.fromisoformat(report["generated_at"]).astimezone(ZoneInfo("Asia/Jakarta"))
+    return {"r": report, "charts": images, "names": names(), "signer": signer(),
+            "generated_wib": f"{made.day} {MONTHS_ID[made.month - 1]} {made.year}, {made:%H.%M} WIB",
+            "signed_on": f"{made.day} {MONTHS_ID[made.month - 1]} {made.year}",
             "meets_15": answer["within_15s"] is not None and answer["within_15s"] >= answer["target_15s"],
             "meets_20": answer["within_20s"] is not None and answer["within_20s"] >= answer["target_20s"]}
 
