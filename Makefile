@@ -60,7 +60,7 @@ bench: setup
 	$(BIN)/python bench/warning_latency.py
 
 messages: setup
-	cd src/siaga && ../../$(SIAGA) makemessages -l en --no-obsolete && ../../$(SIAGA) makemessages -l en -d djangojs --no-obsolete
+	cd src/siaga && ../../$(SIAGA) makemessages -l en -l id --no-obsolete && ../../$(SIAGA) makemessages -l en -d djangojs --no-obsolete
 	$(SIAGA) compile-translations
 
 clean-var:

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def post(client: Any, actor: Any, path: str, raw: str) -> Any:
-    return client.post("/api/v1" + path, data=raw, content_type="application/json", **actor.headers())
+    """As a script that reads English errors (Accept-Language: en)."""
+    return client.post("/api/v1" + path, data=raw, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en",
+                       **actor.headers())
 
 
 @pytest.mark.parametrize(("raw", "field", "words"), [
@@ -23,9 +25,9 @@ def post(client: Any, actor: Any, path: str, raw: str) -> Any:
     ('{"category": "kebakaran", "description": "api\\u0000tebal"}', "description", "NUL"),
     ('{"category": "kebakaran", "address": "Jl. \\ud800"}', "address", "lone surrogate"),
     ('{"category": "kebakaran", "lat": NaN, "lon": 106.0}', "lat", "not a finite number"),
-    ('{"category": "kebakaran", "lat": -96.0, "lon": 106.0}', "lat", "greater than or equal to -90"),
-    ('{"category": "kebakaran", "call_id": false}', "call_id", "valid integer"),
-    ('{"category": "kebakaran", "priority": 9}', "priority", "less than or equal to 4"),
+    ('{"category": "kebakaran", "lat": -96.0, "lon": 106.0}', "lat", "must be at least -90"),
+    ('{"category": "kebakaran", "call_id": false}', "call_id", "must be a whole number"),
+    ('{"category": "kebakaran", "priority": 9}', "priority", "must be at most 4"),
 ])
 def test_incident_input_that_cannot_be_stored_is_a_422_naming_the_field(client: Any, actors: Any, raw: str,
                                                                         field: str, words: str) -> None:

@@ -182,7 +182,7 @@ def test_access(client: Any, world: dict[str, Any], method: str, path: str, allo
             assert response.status_code not in (401, 403), (name, url, response.status_code, response.content)
         else:
             assert response.status_code == 403, (name, url, response.status_code, response.content)
-            assert "roles" in response.json()["error"]["message"]
+            assert "peran" in response.json()["error"]["message"]  # Indonesian unless asked otherwise
 
 
 def test_session_auth_needs_csrf_for_writes(client: Any, actors: Any) -> None:

@@ -89,9 +89,9 @@ def test_pbx_cannot_post_locations(client: Any, pbx: Any) -> None:
 
 
 @pytest.mark.parametrize(("sender", "words"), [
-    ("1" * 40, "is not a phone number"),
+    ("1" * 40, "bukan nomor telepon"),  # Indonesian unless the sender asks for English
     ("0812\u00003456789", "NUL"),
-    ("not a number", "is not a phone number"),
+    ("not a number", "bukan nomor telepon"),
 ])
 def test_a_sender_that_is_not_a_phone_number_is_refused_before_anything_is_written(
         client: Any, aml_provider: Any, sender: str, words: str) -> None:
@@ -134,7 +134,7 @@ def test_a_fix_time_implausibly_far_from_now_is_refused(client: Any, aml_provide
             "ei=355458061005220;mcc=510;mnc=10;")
     response = post_sms(client, aml_provider, "081234567890", body + f"ml={len(body) + 6}")
     assert response.status_code == 422 and response.json()["error"]["field"] == "top", response.content
-    assert "implausible" in response.json()["error"]["message"] and LocationFix.objects.count() == 0
+    assert "tidak masuk akal" in response.json()["error"]["message"] and LocationFix.objects.count() == 0
 
 
 json_values = st.recursive(

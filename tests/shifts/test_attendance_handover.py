@@ -97,7 +97,7 @@ def test_only_the_rostered_supervisor_or_an_admin_writes_the_handover(client: An
     RosterEntry.objects.create(shift=on_another_shift, user=other.user, role="supervisor")
     response = client.post("/api/v1/handovers", {"note": "bukan shift saya"}, content_type="application/json",
                            **other.headers())
-    assert response.status_code == 403 and "roster" in response.json()["error"]["message"]
+    assert response.status_code == 403 and "terjadwal" in response.json()["error"]["message"]
     # an operator on the shift is not its supervisor either
     rostered(actors["operator"], shift, role="operator")
     with pytest.raises(Forbidden):

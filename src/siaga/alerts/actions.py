@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from siaga.alerts import capbuild, channels
 from siaga.alerts.models import Alert, Delivery, DeliveryStatus, Display, Draft, DraftStatus, Thread
@@ -233,7 +234,7 @@ def _thread(thread_id: int) -> Thread:
     thread = Thread.objects.select_for_update(of=("self",)).select_related("current", "hazard_event").filter(
         pk=thread_id).first()
     if thread is None or thread.current is None:
-        raise NotFound(f"alert thread {thread_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "alert thread {thread_id} does not exist"), thread_id=thread_id)
     return thread
 
 
@@ -278,13 +279,13 @@ def do_update_thread(actor: Principal, thread_id: int, *, display: str | None = 
                      note: str = "") -> Alert:
     """A supervisor updates a warning at once (no approval: seconds matter)."""
     if not actor.has(*MANAGERS):
-        raise Forbidden("only a supervisor or an admin may update a warning")
+        raise Forbidden(pgettext_lazy("error", "only a supervisor or an admin may update a warning"))
     if display is not None and display not in (Display.TICKER, Display.FULLSCREEN):
-        raise ValidationFailed("display must be ticker or fullscreen", field="display")
+        raise ValidationFailed(pgettext_lazy("error", "display must be ticker or fullscreen"), field="display")
     with transaction.atomic():
         thread = _thread(thread_id)
         if not thread.active:
-            raise Conflict("this warning has been cancelled or has ended; issue a new one")
+            raise Conflict(pgettext_lazy("error", "this warning has been cancelled or has ended; issue a new one"))
         sent = _now()
         previous = thread.current
         assert previous is not None
@@ -315,13 +316,13 @@ def do_update_thread(actor: Principal, thread_id: int, *, display: str | None = 
 def do_cancel_thread(actor: Principal, thread_id: int, reason: str) -> Alert:
     """A supervisor cancels a warning at once (a false alarm, or the danger is over)."""
     if not actor.has(*MANAGERS):
-        raise Forbidden("only a supervisor or an admin may cancel a warning")
+        raise Forbidden(pgettext_lazy("error", "only a supervisor or an admin may cancel a warning"))
     if not reason.strip():
-        raise ValidationFailed("say why the warning is cancelled", field="reason")
+        raise ValidationFailed(pgettext_lazy("error", "say why the warning is cancelled"), field="reason")
     with transaction.atomic():
         thread = _thread(thread_id)
         if not thread.active:
-            raise Conflict("this warning is already cancelled or ended")
+            raise Conflict(pgettext_lazy("error", "this warning is already cancelled or ended"))
         sent = _now()
         previous = thread.current
         assert previous is not None
@@ -381,20 +382,24 @@ DRAFT_FIELDS = ("hazard", "msg_type", "display", "severity", "urgency", "certain
 def _check_draft(data: dict[str, Any]) -> None:
     hazards = {key for key, _ in Draft.HAZARDS}
     if data.get("hazard") not in hazards:
-        raise ValidationFailed(f"hazard must be one of: {', '.join(sorted(hazards))}", field="hazard")
+        raise ValidationFailed(
+            pgettext_lazy("error", "hazard must be one of: {names}"), field="hazard", names=', '.join(sorted(hazards)))
     if data.get("display") not in (Display.TICKER, Display.FULLSCREEN):
-        raise ValidationFailed("display must be ticker or fullscreen", field="display")
+        raise ValidationFailed(pgettext_lazy("error", "display must be ticker or fullscreen"), field="display")
     for name, allowed in (("severity", cap.SEVERITIES), ("urgency", cap.URGENCIES), ("certainty", cap.CERTAINTIES),
                           ("response", cap.RESPONSE_TYPES)):
         if data.get(name) not in allowed:
-            raise ValidationFailed(f"{name} must be one of: {', '.join(allowed)}", field=name)
+            raise ValidationFailed(
+                pgettext_lazy("error", "{name} must be one of: {names}"), field=name, name=name,
+                names=', '.join(allowed))
     for name in ("headline", "description", "instruction"):
         if not str(data.get(name) or "").strip():
-            raise ValidationFailed(f"{name} is required (in Bahasa Indonesia)", field=name)
+            raise ValidationFailed(
+                pgettext_lazy("error", "{name} is required (in Bahasa Indonesia)"), field=name, name=name)
     if len(data["headline"]) > 200:
-        raise ValidationFailed("headline is longer than 200 characters", field="headline")
+        raise ValidationFailed(pgettext_lazy("error", "headline is longer than 200 characters"), field="headline")
     if not 1 <= int(data.get("expires_hours") or 0) <= 72:
-        raise ValidationFailed("expires_hours must be between 1 and 72", field="expires_hours")
+        raise ValidationFailed(pgettext_lazy("error", "expires_hours must be between 1 and 72"), field="expires_hours")
     try:
         capbuild.city_areas(data.get("area_codes") or None)
     except ValueError as exc:
@@ -403,7 +408,7 @@ def _check_draft(data: dict[str, Any]) -> None:
 
 def do_draft_create(actor: Principal, data: dict[str, Any]) -> Draft:
     if not actor.has(*STAFF):
-        raise Forbidden("your role may not write warnings")
+        raise Forbidden(pgettext_lazy("error", "your role may not write warnings"))
     values = {"msg_type": "Alert", "display": Display.TICKER, "severity": "Severe", "urgency": "Immediate",
               "certainty": "Likely", "response": "Prepare", "expires_hours": 6, "exercise": False, "area_codes": [],
               "headline_en": "", "description_en": "", "instruction_en": ""}
@@ -414,11 +419,12 @@ def do_draft_create(actor: Principal, data: dict[str, Any]) -> Draft:
         with transaction.atomic():
             thread = Thread.objects.filter(pk=data["thread_id"]).first()
         if thread is None:
-            raise NotFound(f"alert thread {data['thread_id']} does not exist")
+            raise NotFound(pgettext_lazy("error", "alert thread {value} does not exist"), value=data['thread_id'])
         if values["msg_type"] == "Alert":
             values["msg_type"] = "Update"
     elif values["msg_type"] != "Alert":
-        raise ValidationFailed("an Update or Cancel names the warning it changes (thread_id)", field="thread_id")
+        raise ValidationFailed(
+            pgettext_lazy("error", "an Update or Cancel names the warning it changes (thread_id)"), field="thread_id")
     with transaction.atomic():
         draft = Draft.objects.create(author=actor.user, thread=thread, status=DraftStatus.DRAFT, **values)
         audit.record(actor, "alert.draft_create", draft, after=audit.snapshot(draft, DRAFT_FIELDS))
@@ -430,11 +436,11 @@ def do_draft_submit(actor: Principal, draft_id: int) -> Draft:
     with transaction.atomic():
         draft = Draft.objects.select_for_update().filter(pk=draft_id).first()
         if draft is None:
-            raise NotFound(f"draft {draft_id} does not exist")
+            raise NotFound(pgettext_lazy("error", "draft {draft_id} does not exist"), draft_id=draft_id)
         if draft.author_id != getattr(actor.user, "pk", None) and not actor.has(*MANAGERS):
-            raise Forbidden("only its author submits a draft")
+            raise Forbidden(pgettext_lazy("error", "only its author submits a draft"))
         if draft.status != DraftStatus.DRAFT:
-            raise Conflict(f"the draft is {draft.status}, not a draft")
+            raise Conflict(pgettext_lazy("error", "the draft is {status}, not a draft"), status=draft.status)
         draft.status, draft.submitted_at = DraftStatus.SUBMITTED, timezone.now()
         draft.save(update_fields=["status", "submitted_at"])
         audit.record(actor, "alert.draft_submit", draft)
@@ -445,21 +451,23 @@ def do_draft_submit(actor: Principal, draft_id: int) -> Draft:
 def do_draft_approve(actor: Principal, draft_id: int) -> Alert:
     """A second person (supervisor or admin, not the author) approves: the alert goes out at once."""
     if not actor.has(*MANAGERS):
-        raise Forbidden("only a supervisor or an admin approves warnings")
+        raise Forbidden(pgettext_lazy("error", "only a supervisor or an admin approves warnings"))
     with transaction.atomic():
         draft = Draft.objects.select_for_update(of=("self",)).select_related("thread").filter(pk=draft_id).first()
         if draft is None:
-            raise NotFound(f"draft {draft_id} does not exist")
+            raise NotFound(pgettext_lazy("error", "draft {draft_id} does not exist"), draft_id=draft_id)
         if draft.status != DraftStatus.SUBMITTED:
-            raise Conflict(f"the draft is {draft.status}; only a submitted draft can be approved")
+            raise Conflict(
+                pgettext_lazy("error", "the draft is {status}; only a submitted draft can be approved"),
+                status=draft.status)
         if draft.author_id == getattr(actor.user, "pk", None):
-            raise Forbidden("the author of a warning cannot approve it: another person must")
+            raise Forbidden(pgettext_lazy("error", "the author of a warning cannot approve it: another person must"))
         sent = _now()
         data = {name: getattr(draft, name) for name in DRAFT_FIELDS}
         if draft.thread is not None:
             thread = Thread.objects.select_for_update(of=("self",)).select_related("current").get(pk=draft.thread_id)
             if not thread.active:
-                raise Conflict("the warning this draft changes has been cancelled or has ended")
+                raise Conflict(pgettext_lazy("error", "the warning this draft changes has been cancelled or has ended"))
         else:
             thread = Thread.objects.create(key=f"manual-{draft.pk}", origin="manual", created_at=sent,
                                            updated_at=sent)
@@ -476,15 +484,17 @@ def do_draft_approve(actor: Principal, draft_id: int) -> Alert:
 
 def do_draft_reject(actor: Principal, draft_id: int, reason: str) -> Draft:
     if not actor.has(*MANAGERS):
-        raise Forbidden("only a supervisor or an admin rejects warnings")
+        raise Forbidden(pgettext_lazy("error", "only a supervisor or an admin rejects warnings"))
     if not reason.strip():
-        raise ValidationFailed("say why the draft is rejected", field="reason")
+        raise ValidationFailed(pgettext_lazy("error", "say why the draft is rejected"), field="reason")
     with transaction.atomic():
         draft = Draft.objects.select_for_update().filter(pk=draft_id).first()
         if draft is None:
-            raise NotFound(f"draft {draft_id} does not exist")
+            raise NotFound(pgettext_lazy("error", "draft {draft_id} does not exist"), draft_id=draft_id)
         if draft.status != DraftStatus.SUBMITTED:
-            raise Conflict(f"the draft is {draft.status}; only a submitted draft can be rejected")
+            raise Conflict(
+                pgettext_lazy("error", "the draft is {status}; only a submitted draft can be rejected"),
+                status=draft.status)
         draft.status, draft.approver, draft.decided_at = DraftStatus.REJECTED, actor.user, timezone.now()
         draft.decision_note = reason.strip()[:300]
         draft.save(update_fields=["status", "approver", "decided_at", "decision_note"])
@@ -500,7 +510,7 @@ def do_draft_reject(actor: Principal, draft_id: int, reason: str) -> Draft:
 def do_resend(actor: Principal, delivery_ids: list[int]) -> int:
     """An admin sends deliveries again (after fixing a mail server, say). The row is reused: still one per target."""
     if not actor.has(Role.ADMIN):
-        raise Forbidden("only an admin may send deliveries again")
+        raise Forbidden(pgettext_lazy("error", "only an admin may send deliveries again"))
     with transaction.atomic():
         count = Delivery.objects.filter(pk__in=delivery_ids).update(
             status=DeliveryStatus.QUEUED, next_attempt_at=timezone.now(), lease_until=None)

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
@@ -81,7 +82,7 @@ def _delivery_out(d: Delivery) -> dict[str, Any]:
 def alert_detail(request: HttpRequest, alert_id: int) -> Any:
     alert = Alert.objects.select_related("created_by", "approved_by").filter(pk=alert_id).first()
     if alert is None:
-        raise NotFound(f"alert {alert_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "alert {alert_id} does not exist"), alert_id=alert_id)
     deliveries = None
     if _principal(request).has(*STAFF):
         deliveries = [_delivery_out(d) for d in alert.deliveries.prefetch_related("attempt_rows").order_by(
@@ -97,7 +98,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> Any:
 def alert_cap(request: HttpRequest, alert_id: int) -> Any:
     alert = Alert.objects.filter(pk=alert_id).first()
     if alert is None:
-        raise NotFound(f"alert {alert_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "alert {alert_id} does not exist"), alert_id=alert_id)
     return HttpResponse(alert.xml.encode(), content_type="application/cap+xml; charset=utf-8")
 
 

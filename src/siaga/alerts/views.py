@@ -205,7 +205,7 @@ def _act(request: HttpRequest, fn: Any, ok: str) -> HttpResponse:
     try:
         fn()
     except ActionError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.localized())
         return redirect(reverse("alerts-desk"))
     return _done(request, ok)
 

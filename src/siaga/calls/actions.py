@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from siaga.calls import blocking
 from siaga.calls.models import (
@@ -239,11 +240,13 @@ def do_ingest_cti_events(items: list[IngestItem]) -> list[IngestResult | ActionE
         seen = stored_events.get(key)
         if seen is not None:
             if seen[0] != item.digest:
-                results[index] = Conflict(f"event_id {item.event.event_id!r} was already stored with different "
-                                          "content", field="event_id", code="event_id_reused")
+                results[index] = Conflict(
+                    pgettext_lazy("error", "event_id {event_id!r} was already stored with different content"),
+                    field="event_id", code="event_id_reused", event_id=item.event.event_id)
             elif seen[1] != call.pk:
-                results[index] = Conflict(f"event_id {item.event.event_id!r} was already used for another call",
-                                          field="event_id", code="event_id_reused")
+                results[index] = Conflict(
+                    pgettext_lazy("error", "event_id {event_id!r} was already used for another call"),
+                                          field="event_id", code="event_id_reused", event_id=item.event.event_id)
             else:
                 results[index] = IngestResult(duplicate=True, call_id=seen[1])
             continue
@@ -358,7 +361,7 @@ def _revoke_for_call(call: Call, actor: Principal, now: datetime) -> None:
         publish_on_commit("caller.sanction_lifted", sanction_summary(sanction))
 
 
-def require_own_call(call: Call, actor: Principal, what: str) -> None:
+def require_own_call(call: Call, actor: Principal, what: Any) -> None:
     """An operator acts on a call only while it is theirs: a call still going on at another extension is that
     operator's (a supervisor or an admin may step in). Ended calls and calls nobody answered yet are open."""
     if actor.has(Role.SUPERVISOR, Role.ADMIN) or call.state == CallState.ENDED or call.operator_id is None:
@@ -367,7 +370,9 @@ def require_own_call(call: Call, actor: Principal, what: str) -> None:
         from siaga.core.errors import Forbidden
 
         where = f"extension {call.agent}" if call.agent else "another operator"
-        raise Forbidden(f"call {call.pk} is going on at {where}: only that operator (or a supervisor) may {what} it")
+        raise Forbidden(
+            pgettext_lazy("error", "call {pk} is going on at {where}: only that operator (or a supervisor) may {what} "
+                                   "it"), pk=call.pk, where=where, what=what)
 
 
 @transaction.atomic
@@ -378,17 +383,16 @@ def do_tag_call(call_id: int, outcome: str, actor: Principal, notes: str | None 
     """
     if outcome not in OPERATOR_OUTCOMES:
         raise ValidationFailed(
-            f"outcome {outcome!r} is unknown; expected one of {', '.join(o.value for o in OPERATOR_OUTCOMES)}",
-            field="outcome",
-        )
+            pgettext_lazy("error", "outcome {outcome!r} is unknown; expected one of {names}"),
+            field="outcome", outcome=outcome, names=", ".join(o.value for o in OPERATOR_OUTCOMES))
     call = Call.objects.select_for_update().filter(pk=call_id).first()
     if call is None:
         from siaga.core.errors import NotFound
 
-        raise NotFound(f"call {call_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "call {call_id} does not exist"), call_id=call_id)
     if notes is not None and len(notes) > 2000:
-        raise ValidationFailed("notes are longer than 2000 characters", field="notes")
-    require_own_call(call, actor, "tag")
+        raise ValidationFailed(pgettext_lazy("error", "notes are longer than 2000 characters"), field="notes")
+    require_own_call(call, actor, pgettext_lazy("error", "tag"))
     now = timezone.now()
     before = audit.snapshot(call, ("outcome", "outcome_auto", "tagged_by_id", "notes"))
     same = call.outcome == outcome and not call.outcome_auto
@@ -419,15 +423,16 @@ def do_tag_call(call_id: int, outcome: str, actor: Principal, notes: str | None 
 def do_lift_caller_sanctions(caller: str, actor: Principal, reason: str) -> list[CallerSanction]:
     """A supervisor lifts every active warning and block of a number; its strike count starts again."""
     if not actor.has(Role.SUPERVISOR, Role.ADMIN):
-        raise Forbidden("only a supervisor or an admin can lift a block")
+        raise Forbidden(pgettext_lazy("error", "only a supervisor or an admin can lift a block"))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("a reason is required to lift a block", field="reason")
+        raise ValidationFailed(pgettext_lazy("error", "a reason is required to lift a block"), field="reason")
     if len(reason) > 300:
-        raise ValidationFailed("the reason is longer than 300 characters", field="reason")
+        raise ValidationFailed(pgettext_lazy("error", "the reason is longer than 300 characters"), field="reason")
     number = phone.normalise_or_raw(caller, settings.PHONE_REGION)
     if not number:
-        raise ValidationFailed(f"{caller!r} is not a caller number", field="caller")
+        raise ValidationFailed(
+            pgettext_lazy("error", "{caller!r} is not a caller number"), field="caller", caller=caller)
     now = timezone.now()
     active = list(CallerSanction.objects.select_for_update().filter(
         Q(ends_at__isnull=True) | Q(ends_at__gt=now), caller=number, lifted_at__isnull=True))
@@ -441,7 +446,9 @@ def do_lift_caller_sanctions(caller: str, actor: Principal, reason: str) -> list
                      after=audit.snapshot(sanction, ("lifted_at", "lift_reason")), note=reason)
         publish_on_commit("caller.sanction_lifted", sanction_summary(sanction))
     if not active:
-        raise Conflict(f"{number} has no active warning or block to lift", field="caller", code="nothing_to_lift")
+        raise Conflict(
+            pgettext_lazy("error", "{number} has no active warning or block to lift"), field="caller",
+            code="nothing_to_lift", number=number)
     return active
 
 
@@ -494,13 +501,17 @@ def do_store_location(fix: AmlFix, raw: str, actor: Principal, number: str | Non
     parsed = phone.normalise(given, settings.PHONE_REGION)
     if given and (not given.isprintable() or (not parsed.withheld and parsed.e164 is None)):
         shown = (number or fix.device_number or "")[:40].encode("unicode_escape").decode()
-        raise ValidationFailed(f"{number_field} {shown!r} is not a phone number (E.164)", field=number_field)
+        raise ValidationFailed(
+            pgettext_lazy("error", "{number_field} {shown!r} is not a phone number (E.164)"), field=number_field,
+            number_field=number_field, shown=shown)
     caller = parsed.e164
     time_field = "top" if fix.transport == "sms" else "location_time"
     if fix.has_fix and fix.time_utc is not None and not now - AML_MAX_AGE <= fix.time_utc <= now + AML_MAX_FUTURE:
-        raise ValidationFailed(f"{time_field} {fix.time_utc.isoformat()} is implausible: more than "
-                               f"{AML_MAX_FUTURE} in the future or {AML_MAX_AGE.days} days in the past; "
-                               "check the handset's or the gateway's clock", field=time_field)
+        raise ValidationFailed(
+            pgettext_lazy("error", "{time_field} {time_utc} is implausible: more than {aml_max_future} in the future "
+                                   "or {days} days in the past; check the handset's or the gateway's clock"),
+                                   field=time_field, time_field=time_field, time_utc=fix.time_utc.isoformat(),
+                                   aml_max_future=AML_MAX_FUTURE, days=AML_MAX_AGE.days)
     integration = actor.integration
     digest = hashlib.sha256(f"{fix.transport}\n{raw}".encode("utf-8", "surrogatepass")).hexdigest()
     existing = LocationFix.objects.filter(integration=integration, digest=digest).first()

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 from ninja import Path, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
@@ -21,7 +22,7 @@ from siaga.calls.actions import (
 from siaga.calls.models import OPERATOR_OUTCOMES, Call, CallState, LocationFix, Outcome
 from siaga.core.api_support import ErrorOut, Limit, Offset, allow, clamp_limit, gate, required_text
 from siaga.core.auth import AmlHmacAuth
-from siaga.core.errors import NotFound
+from siaga.core.errors import LazyText, NotFound
 from siaga.core.roles import STAFF, Principal, Role
 from siaga.formats import aml, cti
 
@@ -145,7 +146,7 @@ def blocklist(request: HttpRequest, format: Literal["json", "text"] = "json") ->
     if format == "text":
         return HttpResponse("".join(f"{b['caller']}\n" for b in blocks), content_type="text/plain; charset=utf-8")
     if format != "json":
-        raise HttpError(422, "format must be json or text")
+        raise HttpError(422, LazyText(pgettext_lazy("error", "format must be json or text")))
     return {"generated_at": timezone.now(), "count": len(blocks), "blocks": blocks}
 
 
@@ -222,7 +223,7 @@ def calls(request: HttpRequest, filters: Query[CallFilter]) -> Any:
 def _call(call_id: int) -> Call:
     call = Call.objects.filter(pk=call_id).first()
     if call is None:
-        raise NotFound(f"call {call_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "call {call_id} does not exist"), call_id=call_id)
     return call
 
 

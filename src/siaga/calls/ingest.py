@@ -100,7 +100,7 @@ def authenticate(headers: Mapping[str, str], body: bytes) -> Integration:
                                                  headers.get(TIMESTAMP_HEADER.lower(), ""), body)
             principal = Principal.for_integration(integration) if integration is not None else None
     except HttpError as exc:
-        raise CtiRequestError(exc.status_code, "unauthenticated", str(exc)) from None
+        raise CtiRequestError(exc.status_code, "unauthenticated", str(exc.message)) from None
     return _require_pbx(principal)
 
 

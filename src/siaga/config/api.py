@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import pgettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -129,7 +130,7 @@ def _json(request: HttpRequest, status: int, code: str, message: str, field: str
 
 @api.exception_handler(ActionError)
 def _action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
-    return _json(request, exc.status, exc.code, exc.message, exc.field)
+    return _json(request, exc.status, exc.code, exc.localized(), exc.field)
 
 
 @api.exception_handler(FormatError)
@@ -146,24 +147,58 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         name = ".".join(loc) or "body"
         first_field = first_field or name
         parts.append(f"{name}: {_plain_message(error)}")
-    return _json(request, 422, "invalid", "; ".join(parts) or "invalid input", first_field)
+    return _json(request, 422, "invalid", "; ".join(parts) or str(pgettext_lazy("error", "invalid input")), first_field)
+
+
+# pydantic's error types as a person reads them, in the request's language; the values come from its ctx.
+_PYDANTIC = {
+    "missing": pgettext_lazy("error", "is required"),
+    "string_too_long": pgettext_lazy("error", "is longer than {max_length} characters"),
+    "too_long": pgettext_lazy("error", "has more than {max_length} items"),
+    "less_than_equal": pgettext_lazy("error", "must be at most {le}"),
+    "less_than": pgettext_lazy("error", "must be less than {lt}"),
+    "greater_than_equal": pgettext_lazy("error", "must be at least {ge}"),
+    "greater_than": pgettext_lazy("error", "must be more than {gt}"),
+    "int_parsing": pgettext_lazy("error", "must be a whole number"),
+    "int_type": pgettext_lazy("error", "must be a whole number"),
+    "int_from_float": pgettext_lazy("error", "must be a whole number"),
+    "float_parsing": pgettext_lazy("error", "must be a number"),
+    "float_type": pgettext_lazy("error", "must be a number"),
+    "bool_parsing": pgettext_lazy("error", "must be true or false"),
+    "bool_type": pgettext_lazy("error", "must be true or false"),
+    "string_type": pgettext_lazy("error", "must be text"),
+    "datetime_parsing": pgettext_lazy("error", "must be a date and time (ISO 8601, with a time zone)"),
+    "datetime_from_date_parsing": pgettext_lazy("error", "must be a date and time (ISO 8601, with a time zone)"),
+    "datetime_type": pgettext_lazy("error", "must be a date and time (ISO 8601, with a time zone)"),
+    "timezone_aware": pgettext_lazy("error", "must carry a time zone"),
+    "literal_error": pgettext_lazy("error", "must be one of {expected}"),
+    "enum": pgettext_lazy("error", "must be one of {expected}"),
+    "list_type": pgettext_lazy("error", "must be a list"),
+    "dict_type": pgettext_lazy("error", "must be an object"),
+    "model_attributes_type": pgettext_lazy("error", "must be an object"),
+}
 
 
 def _plain_message(error: dict[str, Any]) -> str:
-    """pydantic's message, except where it would puzzle a person at the console."""
+    """pydantic's message, in the request's language where we know the kind (its English otherwise)."""
     kind = error.get("type", "")
-    pattern = str((error.get("ctx") or {}).get("pattern", ""))
+    ctx = error.get("ctx") or {}
+    pattern = str(ctx.get("pattern", ""))
     if kind == "string_too_short" or (kind == "string_pattern_mismatch" and pattern == r"\S"):
-        return "is empty: write something"
-    if kind == "missing":
-        return "is required"
+        return str(pgettext_lazy("error", "is empty: write something"))
+    template = _PYDANTIC.get(kind)
+    if template is not None:
+        try:
+            return str(template).format(**{k: v for k, v in ctx.items() if isinstance(v, (str, int, float))})
+        except (KeyError, IndexError, ValueError):
+            pass
     return str(error.get("msg", "invalid"))
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _json(request, 401, "unauthenticated",
-                 "authentication required: send Authorization: Bearer <token>, a signed request, or log in")
+    return _json(request, 401, "unauthenticated", str(pgettext_lazy(
+        "error", "authentication required: send Authorization: Bearer <token>, a signed request, or log in")))
 
 
 @api.exception_handler(HttpError)
@@ -174,25 +209,26 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     parse_error = getattr(request, "_siaga_parse_error", None)
     if parse_error and exc.status_code == 400:
         return _json(request, 400, "malformed", parse_error)
-    return _json(request, exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), str(exc))
+    return _json(request, exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), str(exc.message))
 
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _json(request, 404, "not_found", str(exc) or "not found")
+    return _json(request, 404, "not_found", str(exc) or str(pgettext_lazy("error", "not found")))
 
 
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
     from django.conf import settings
 
-    return _json(request, 413, "too_large", f"the body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes")
+    return _json(request, 413, "too_large", str(pgettext_lazy("error", "the body is larger than {size} bytes")).format(
+        size=settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
 
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.exception("unhandled API error on %s %s", request.method, request.path)
-    return _json(request, 500, "server_error", "internal error; it has been logged")
+    return _json(request, 500, "server_error", str(pgettext_lazy("error", "internal error; it has been logged")))
 
 
 def _register() -> None:

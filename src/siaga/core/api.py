@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import pgettext_lazy
 from ninja import Query, Router, Schema
 from pydantic import StrictBool
 
@@ -113,7 +114,7 @@ def kelurahan(request: HttpRequest, filters: Query[GeometryFilter]) -> Any:
             summary="Boundaries as a GeoJSON FeatureCollection (level=kelurahan or kecamatan), for maps")
 def regions_geojson(request: HttpRequest, level: Literal["kelurahan", "kecamatan"] = "kelurahan") -> Any:
     if level not in ("kelurahan", "kecamatan"):
-        raise ValidationFailed("level must be kelurahan or kecamatan", field="level")
+        raise ValidationFailed(pgettext_lazy("error", "level must be kelurahan or kecamatan"), field="level")
     features = []
     if level == "kelurahan":
         for kel in Kelurahan.objects.select_related("kecamatan").order_by("code"):

@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.utils.translation import pgettext_lazy
 from ninja import Schema
 from ninja.errors import HttpError
 from ninja.security.base import AuthBase
 from pydantic import Field, StrictInt
 
 from siaga.core.auth import BearerAuth, SessionAuth, SignatureAuth
+from siaga.core.errors import LazyText
 from siaga.core.roles import Principal, Role
 
 
@@ -45,7 +47,8 @@ class _RoleCheck:
             return None
         if not principal.has(*self.roles):
             allowed = ", ".join(role.value for role in self.roles)
-            raise HttpError(403, f"this needs one of the roles: {allowed}")
+            raise HttpError(403, LazyText(pgettext_lazy("error", "this needs one of the roles: {roles}"),
+                                          roles=allowed))
         return principal
 
 
@@ -98,5 +101,5 @@ def required_text(max_length: int, description: str = "") -> Any:
 
 def clamp_limit(limit: int) -> int:
     if limit < 1:
-        raise HttpError(422, "limit must be at least 1")
+        raise HttpError(422, LazyText(pgettext_lazy("error", "limit must be at least 1")))
     return min(limit, MAX_LIMIT)

@@ -19,9 +19,11 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 from ninja.errors import HttpError
 from ninja.security.base import AuthBase
 
+from siaga.core.errors import LazyText
 from siaga.core.models import ApiToken, Integration, hash_token
 from siaga.core.roles import Principal
 
@@ -186,7 +188,7 @@ class SessionAuth(AuthBase):
         if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
             reason = _csrf_failure(request)
             if reason:
-                raise HttpError(403, f"CSRF check failed: {reason}")
+                raise HttpError(403, LazyText(pgettext_lazy("error", "CSRF check failed: {reason}"), reason=reason))
         return Principal.for_user(user)
 
 

@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from siaga.core import audit
 from siaga.core.errors import Forbidden, NotFound
@@ -308,11 +309,11 @@ def _set_review(event: HazardEvent, reasons: tuple[str, ...] | list[str]) -> Non
 def do_review_event(actor: Principal, event_id: int, note: str = "") -> HazardEvent:
     """A supervisor has looked at an automatic decision that was flagged (audited)."""
     if not actor.has(*MANAGERS):
-        raise Forbidden("only a supervisor or an admin may mark a decision reviewed")
+        raise Forbidden(pgettext_lazy("error", "only a supervisor or an admin may mark a decision reviewed"))
     with transaction.atomic():
         event = HazardEvent.objects.select_for_update().filter(pk=event_id).first()
         if event is None:
-            raise NotFound(f"hazard event {event_id} does not exist")
+            raise NotFound(pgettext_lazy("error", "hazard event {event_id} does not exist"), event_id=event_id)
         before = {"review": event.review, "reviewed_at": iso_utc(event.reviewed_at) if event.reviewed_at else None}
         event.reviewed_at = timezone.now()
         event.reviewed_by = actor.user

@@ -9,9 +9,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from siaga.core import audit, regions
-from siaga.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
+from siaga.core.errors import Conflict, Forbidden, IllegalTransition, LazyText, NotFound, ValidationFailed
 from siaga.core.events import publish_on_commit
 from siaga.core.models import Agency
 from siaga.core.roles import MANAGERS, STAFF, Principal, Role
@@ -42,36 +43,38 @@ DISPATCH_AUDIT_FIELDS = ("status", "unit_name", "requested_at", "acknowledged_at
 # ------------------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------------------
-def _require(actor: Principal, roles: tuple[Role, ...], what: str) -> None:
+def _require(actor: Principal, roles: tuple[Role, ...], what: Any) -> None:
     if not actor.has(*roles):
-        raise Forbidden(f"your role may not {what}")
+        raise Forbidden(pgettext_lazy("error", "your role may not {what}"), what=what)
 
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # as the CTI contract: an earlier year is a typing error
 
 
-def _step_time(at: datetime | None, now: datetime, after: list[tuple[str, datetime | None]], step: str) -> datetime:
+def _step_time(at: datetime | None, now: datetime, after: list[tuple[Any, datetime | None]], step: Any) -> datetime:
     """The time of a step: ``at`` or now; never in the future, never before the steps it follows, and not
     before :data:`EARLIEST` (a year 1900 or 0001 is a typing error, not a record; it would also be a ticket
     number of that year)."""
     moment = at or now
     if timezone.is_naive(moment):
-        raise ValidationFailed("times must carry a time zone", field="at")
+        raise ValidationFailed(pgettext_lazy("error", "times must carry a time zone"), field="at")
     try:
         moment = moment.astimezone(UTC)
     except OverflowError:
-        raise ValidationFailed(f"{step} at {moment.isoformat()} is outside the years a clock can hold",
-                               field="at") from None
+        raise ValidationFailed(pgettext_lazy("error", "{step} at {time} is outside the years a clock can hold"),
+                               field="at", step=step, time=moment.isoformat()) from None
     if moment < EARLIEST:
-        raise ValidationFailed(f"{step} at {moment.isoformat()} is before {EARLIEST.year}: a typing error?",
-                               field="at")
+        raise ValidationFailed(pgettext_lazy("error", "{step} at {time} is before {year}: a typing error?"),
+                               field="at", step=step, time=moment.isoformat(), year=EARLIEST.year)
     if moment > now + CLOCK_SKEW:
-        raise ValidationFailed(f"{step} at {moment.isoformat()} is in the future", field="at")
+        raise ValidationFailed(
+            pgettext_lazy("error", "{step} at {time} is in the future"), field="at", step=step, time=moment.isoformat())
     for label, earlier in after:
         if earlier is not None and moment < earlier:
             raise IllegalTransition(
-                f"{step} at {moment.isoformat()} would be before {label} at {earlier.isoformat()}: "
-                "times cannot go backwards", field="at", code="time_backwards")
+                pgettext_lazy("error", "{step} at {time} would be before {label} at {earlier}: times cannot go "
+                                       "backwards"), field="at", code="time_backwards", step=step,
+                                       time=moment.isoformat(), label=label, earlier=earlier.isoformat())
     return moment
 
 
@@ -84,7 +87,7 @@ def _event(incident: Incident, actor: Principal, kind: str, message: str, at: da
 def _lock_incident(incident_id: int) -> Incident:
     incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
     if incident is None:
-        raise NotFound(f"incident {incident_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "incident {incident_id} does not exist"), incident_id=incident_id)
     return incident
 
 
@@ -118,7 +121,8 @@ def next_ticket(at: datetime) -> str:
 
 def _location(lat: float | None, lon: float | None) -> tuple[Any, Any]:
     if (lat is None) != (lon is None):
-        raise ValidationFailed("lat and lon come together; one is missing", field="lon" if lon is None else "lat")
+        raise ValidationFailed(
+            pgettext_lazy("error", "lat and lon come together; one is missing"), field="lon" if lon is None else "lat")
     if lat is None or lon is None:
         return None, None
     try:
@@ -151,33 +155,39 @@ def do_create_incident(
     at: datetime | None = None,
 ) -> tuple[Incident, bool]:
     """Open an incident (from a call, usually). Repeating with the same ``client_ref`` returns the first."""
-    _require(actor, STAFF, "create incidents")
+    _require(actor, STAFF, pgettext_lazy("error", "create incidents"))
     if client_ref:
         existing = Incident.objects.filter(client_ref=client_ref).first()
         if existing is not None:
             return existing, False
     cat = Category.objects.filter(code=category, active=True).first()
     if cat is None:
-        raise ValidationFailed(f"category {category!r} is unknown or inactive", field="category")
+        raise ValidationFailed(
+            pgettext_lazy("error", "category {category!r} is unknown or inactive"), field="category", category=category)
     if priority is None:
         priority = cat.default_priority
     if priority not in Priority.values:
-        raise ValidationFailed(f"priority {priority!r} is not one of 1 (critical) .. 4 (low)", field="priority")
+        raise ValidationFailed(
+            pgettext_lazy("error", "priority {priority!r} is not one of 1 (critical) .. 4 (low)"), field="priority",
+            priority=priority)
     kelurahan_id, kecamatan_id = _location(lat, lon)
     now = timezone.now()
-    created_at = _step_time(at, now, [], "the report")
+    created_at = _step_time(at, now, [], pgettext_lazy("error", "the report"))
     call = None
     if call_id is not None:
         from siaga.calls.models import Call, Outcome
 
         call = Call.objects.select_for_update().filter(pk=call_id).first()
         if call is None:
-            raise ValidationFailed(f"call {call_id} does not exist", field="call_id")
+            raise ValidationFailed(
+                pgettext_lazy("error", "call {call_id} does not exist"), field="call_id", call_id=call_id)
         if call.incident_id is not None:
-            raise Conflict(f"call {call_id} already belongs to incident {call.incident_id}", field="call_id")
+            raise Conflict(
+                pgettext_lazy("error", "call {call_id} already belongs to incident {incident_id}"), field="call_id",
+                call_id=call_id, incident_id=call.incident_id)
         from siaga.calls.actions import require_own_call
 
-        require_own_call(call, actor, "open an incident from")
+        require_own_call(call, actor, pgettext_lazy("error", "open an incident from"))
     incident = Incident.objects.create(
         ticket=next_ticket(created_at), category=cat, priority=priority, description=description.strip(),
         lat=lat, lon=lon, location_accuracy_m=location_accuracy_m, location_source=location_source[:12],
@@ -213,21 +223,24 @@ EDITABLE_FIELDS = ("category", "priority", "description", "lat", "lon", "locatio
 @transaction.atomic
 def do_update_incident(actor: Principal, incident_id: int, **changes: Any) -> Incident:
     """Edit what is known about an open incident (not its status: see :func:`do_change_incident_status`)."""
-    _require(actor, STAFF, "edit incidents")
+    _require(actor, STAFF, pgettext_lazy("error", "edit incidents"))
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationFailed(f"cannot edit {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+        raise ValidationFailed(
+            pgettext_lazy("error", "cannot edit {names}"), field=sorted(unknown)[0], names=', '.join(sorted(unknown)))
     incident = _lock_incident(incident_id)
     if not incident.is_open or incident.status == IncidentStatus.RESOLVED:
-        raise IllegalTransition(f"incident {incident.ticket} is {incident.status}; it can no longer be edited")
+        raise IllegalTransition(
+            pgettext_lazy("error", "incident {ticket} is {status}; it can no longer be edited"), ticket=incident.ticket,
+            status=incident.status)
     before = audit.snapshot(incident, INCIDENT_AUDIT_FIELDS)
     if "category" in changes:
         cat = Category.objects.filter(code=changes.pop("category"), active=True).first()
         if cat is None:
-            raise ValidationFailed("category is unknown or inactive", field="category")
+            raise ValidationFailed(pgettext_lazy("error", "category is unknown or inactive"), field="category")
         incident.category = cat
     if "priority" in changes and changes["priority"] not in Priority.values:
-        raise ValidationFailed("priority is not one of 1 .. 4", field="priority")
+        raise ValidationFailed(pgettext_lazy("error", "priority is not one of 1 .. 4"), field="priority")
     if "lat" in changes or "lon" in changes:
         lat, lon = changes.get("lat", incident.lat), changes.get("lon", incident.lon)
         incident.kelurahan_id, incident.kecamatan_id = _location(lat, lon)
@@ -245,7 +258,7 @@ def do_update_incident(actor: Principal, incident_id: int, **changes: Any) -> In
 
 
 def _previous_times(incident: Incident) -> list[tuple[str, datetime | None]]:
-    return [("the report", incident.created_at)] + [
+    return [(pgettext_lazy("error", "the report"), incident.created_at)] + [
         (status, getattr(incident, field)) for status, field in lifecycle.INCIDENT_TIME_FIELD.items()
     ]
 
@@ -262,10 +275,10 @@ def do_change_incident_status(
 ) -> Incident:
     """Move an incident along its lifecycle; refuses steps the lifecycle does not allow."""
     if status not in IncidentStatus.values:
-        raise ValidationFailed(f"status {status!r} is unknown; expected one of {', '.join(IncidentStatus.values)}",
-                               field="status")
+        raise ValidationFailed(pgettext_lazy("error", "status {status!r} is unknown; expected one of {names}"),
+                               field="status", status=status, names=', '.join(IncidentStatus.values))
     _require(actor, MANAGERS if status in ("closed", "cancelled", "duplicate") else STAFF,
-             f"set an incident to {status}")
+             LazyText(pgettext_lazy("error", "set an incident to {status}"), status=status))
     incident = _lock_incident(incident_id)
     if incident.status == status:
         return incident  # repeating a step is harmless
@@ -273,28 +286,35 @@ def do_change_incident_status(
     active = [d for d in dispatches if d.status in ACTIVE_DISPATCH]
     refusal = lifecycle.step_refusal(incident.status, status, [d.status for d in dispatches])
     if refusal == "order":
-        raise IllegalTransition(f"incident {incident.ticket} is {incident.status}; it cannot become {status}",
-                                field="status")
+        raise IllegalTransition(pgettext_lazy("error", "incident {ticket} is {status}; it cannot become {status2}"),
+                                field="status", ticket=incident.ticket, status=incident.status, status2=status)
     if refusal == "no_active_dispatch":
-        raise IllegalTransition(f"incident {incident.ticket} has no active dispatch; dispatch an agency first",
-                                field="status")
+        raise IllegalTransition(
+            pgettext_lazy("error", "incident {ticket} has no active dispatch; dispatch an agency first"),
+                                field="status", ticket=incident.ticket)
     if refusal == "no_unit_on_scene":
-        raise IllegalTransition(f"incident {incident.ticket}: no unit has reached the scene yet; it cannot become "
-                                f"{status} (cancel it if it needs no response)", field="status")
+        raise IllegalTransition(
+            pgettext_lazy("error", "incident {ticket}: no unit has reached the scene yet; it cannot become {status} "
+                                   "(cancel it if it needs no response)"), field="status", ticket=incident.ticket,
+                                   status=status)
     if refusal == "active_dispatches":
         names = ", ".join(d.agency.short_name for d in active)
-        raise IllegalTransition(f"incident {incident.ticket} still has active dispatches ({names}); complete or "
-                                "withdraw them before closing", field="status")
+        raise IllegalTransition(
+            pgettext_lazy("error", "incident {ticket} still has active dispatches ({names}); complete or withdraw "
+                                   "them before closing"), field="status", ticket=incident.ticket, names=names)
     target: Incident | None = None
     if status == IncidentStatus.DUPLICATE:
         if duplicate_of is None:
-            raise ValidationFailed("duplicate_of is required to mark a duplicate", field="duplicate_of")
+            raise ValidationFailed(
+                pgettext_lazy("error", "duplicate_of is required to mark a duplicate"), field="duplicate_of")
         target = Incident.objects.filter(pk=duplicate_of).first()
         if target is None or target.pk == incident.pk or target.status == IncidentStatus.DUPLICATE:
-            raise ValidationFailed("duplicate_of must be another incident that is not itself a duplicate",
+            raise ValidationFailed(
+                pgettext_lazy("error", "duplicate_of must be another incident that is not itself a duplicate"),
                                    field="duplicate_of")
     now = timezone.now()
-    moment = _step_time(at, now, _previous_times(incident), f"status {status}")
+    moment = _step_time(at, now, _previous_times(incident), LazyText(
+        pgettext_lazy("error", "status {status}"), status=status))
     before = audit.snapshot(incident, INCIDENT_AUDIT_FIELDS)
     incident.status = status
     field = lifecycle.INCIDENT_TIME_FIELD[status]
@@ -319,15 +339,15 @@ def do_change_incident_status(
 def do_add_note(actor: Principal, incident_id: int, text: str) -> IncidentEvent:
     """A free-text line on the incident's timeline."""
     if not actor.has(*STAFF, Role.AGENCY):
-        raise Forbidden("your role may not add notes")
+        raise Forbidden(pgettext_lazy("error", "your role may not add notes"))
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed("the note is empty", field="text")
+        raise ValidationFailed(pgettext_lazy("error", "the note is empty"), field="text")
     if len(text) > 4000:
-        raise ValidationFailed("the note is longer than 4000 characters", field="text")
+        raise ValidationFailed(pgettext_lazy("error", "the note is longer than 4000 characters"), field="text")
     incident = _lock_incident(incident_id)
     if actor.is_agency_only and not incident.dispatches.filter(agency_id=actor.agency_id).exists():
-        raise Forbidden("this incident was not dispatched to your agency")
+        raise Forbidden(pgettext_lazy("error", "this incident was not dispatched to your agency"))
     now = timezone.now()
     event = IncidentEvent.objects.create(incident=incident, at=now, kind="note", actor=actor.label[:100],
                                          message=text)
@@ -350,20 +370,23 @@ def do_dispatch(
     note: str = "",
 ) -> tuple[Dispatch, bool]:
     """Send an incident to an agency. Sending the same agency and unit again returns the active dispatch."""
-    _require(actor, STAFF, "dispatch agencies")
+    _require(actor, STAFF, pgettext_lazy("error", "dispatch agencies"))
     incident = _lock_incident(incident_id)
     if incident.status not in lifecycle.DISPATCHABLE:
-        raise IllegalTransition(f"incident {incident.ticket} is {incident.status}; only an open incident can be "
-                                "dispatched", field="incident")
+        raise IllegalTransition(
+            pgettext_lazy("error", "incident {ticket} is {status}; only an open incident can be dispatched"),
+            field="incident", ticket=incident.ticket, status=incident.status)
     target = Agency.objects.filter(code=agency, active=True).first()
     if target is None:
-        raise ValidationFailed(f"agency {agency!r} is unknown or inactive", field="agency")
+        raise ValidationFailed(
+            pgettext_lazy("error", "agency {agency!r} is unknown or inactive"), field="agency", agency=agency)
     unit = unit_name.strip()[:100]
     existing = incident.dispatches.filter(agency=target, unit_name=unit, status__in=ACTIVE_DISPATCH).first()
     if existing is not None:
         return existing, False
     now = timezone.now()
-    moment = _step_time(at, now, [("the report", incident.created_at)], "the dispatch")
+    moment = _step_time(at, now, [(pgettext_lazy("error", "the report"), incident.created_at)],
+                        pgettext_lazy("error", "the dispatch"))
     dispatch = Dispatch.objects.create(incident=incident, agency=target, unit_name=unit, requested_at=moment,
                                        requested_by=actor.user, reason=note.strip()[:300])
     _event(incident, actor, "dispatch", f"Diteruskan ke {target.short_name}" + (f" ({unit})" if unit else ""),
@@ -415,30 +438,34 @@ def do_update_dispatch(
     """An agency (or a supervisor on its behalf) reports progress on a dispatch."""
     if status not in DispatchStatus.values or status == DispatchStatus.REQUESTED:
         allowed = [s for s in DispatchStatus.values if s != DispatchStatus.REQUESTED]
-        raise ValidationFailed(f"status {status!r} is not one of {', '.join(allowed)}", field="status")
+        raise ValidationFailed(
+            pgettext_lazy("error", "status {status!r} is not one of {names}"), field="status", status=status,
+            names=', '.join(allowed))
     dispatch = Dispatch.objects.select_for_update().select_related("incident", "agency").filter(pk=dispatch_id).first()
     if dispatch is None:
-        raise NotFound(f"dispatch {dispatch_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "dispatch {dispatch_id} does not exist"), dispatch_id=dispatch_id)
     own_agency = actor.has(Role.AGENCY) and actor.agency_id == dispatch.agency_id
     if not (own_agency or actor.has(*MANAGERS)):
-        raise Forbidden("only the agency itself or a supervisor can update this dispatch")
+        raise Forbidden(pgettext_lazy("error", "only the agency itself or a supervisor can update this dispatch"))
     if status == DispatchStatus.CANCELLED and not actor.has(*MANAGERS):
-        raise Forbidden("only a supervisor can withdraw a dispatch")
+        raise Forbidden(pgettext_lazy("error", "only a supervisor can withdraw a dispatch"))
     if dispatch.status == status:
         return dispatch
     if not lifecycle.dispatch_step_allowed(dispatch.status, status):
-        raise IllegalTransition(f"dispatch is {dispatch.status}; it cannot become {status}", field="status")
+        raise IllegalTransition(
+            pgettext_lazy("error", "dispatch is {status}; it cannot become {status2}"), field="status",
+            status=dispatch.status, status2=status)
     incident = Incident.objects.select_for_update().get(pk=dispatch.incident_id)
     dispatch.incident = incident
     if status != DispatchStatus.CANCELLED and incident.status not in (*lifecycle.DISPATCHABLE, IncidentStatus.RESOLVED):
-        raise IllegalTransition(f"incident {incident.ticket} is {incident.status}; its dispatches are closed",
-                                field="status")
+        raise IllegalTransition(pgettext_lazy("error", "incident {ticket} is {status}; its dispatches are closed"),
+                                field="status", ticket=incident.ticket, status=incident.status)
     reason = (reason or "").strip()
     if status == DispatchStatus.DECLINED and not reason:
-        raise ValidationFailed("a reason is required to decline a dispatch", field="reason")
+        raise ValidationFailed(pgettext_lazy("error", "a reason is required to decline a dispatch"), field="reason")
     now = timezone.now()
     earlier = [(s, getattr(dispatch, f)) for s, f in lifecycle.DISPATCH_TIME_FIELD.items()]
-    moment = _step_time(at, now, earlier, f"dispatch {status}")
+    moment = _step_time(at, now, earlier, LazyText(pgettext_lazy("error", "dispatch {status}"), status=status))
     _set_dispatch_status(dispatch, actor, status, moment, reason)
     if status == DispatchStatus.ON_SCENE and incident.status == IncidentStatus.DISPATCHED:
         _follow(incident, actor, IncidentStatus.ON_SCENE, moment)
@@ -453,23 +480,24 @@ def do_withdraw_dispatch(actor: Principal, dispatch_id: int, reason: str) -> Dis
     Any staff member may withdraw one of an open incident's active dispatches; the agency sees it as
     "Ditarik" with the reason. An agency cannot withdraw its own: it declines instead.
     """
-    _require(actor, STAFF, "withdraw dispatches")
+    _require(actor, STAFF, pgettext_lazy("error", "withdraw dispatches"))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("a reason is required to withdraw a dispatch", field="reason")
+        raise ValidationFailed(pgettext_lazy("error", "a reason is required to withdraw a dispatch"), field="reason")
     dispatch = Dispatch.objects.select_for_update().select_related("incident", "agency").filter(pk=dispatch_id).first()
     if dispatch is None:
-        raise NotFound(f"dispatch {dispatch_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "dispatch {dispatch_id} does not exist"), dispatch_id=dispatch_id)
     if dispatch.status == DispatchStatus.CANCELLED:
         return dispatch  # withdrawing twice is harmless
     if dispatch.status not in ACTIVE_DISPATCH:
-        raise IllegalTransition(f"dispatch is {dispatch.status}; only an active dispatch can be withdrawn",
-                                field="status")
+        raise IllegalTransition(
+            pgettext_lazy("error", "dispatch is {status}; only an active dispatch can be withdrawn"),
+                                field="status", status=dispatch.status)
     incident = _lock_incident(dispatch.incident_id)
     dispatch.incident = incident
     if not incident.is_open:
-        raise IllegalTransition(f"incident {incident.ticket} is {incident.status}; its dispatches are closed",
-                                field="status")
+        raise IllegalTransition(pgettext_lazy("error", "incident {ticket} is {status}; its dispatches are closed"),
+                                field="status", ticket=incident.ticket, status=incident.status)
     _set_dispatch_status(dispatch, actor, DispatchStatus.CANCELLED, timezone.now(), reason)
     publish_on_commit("incident.updated", incident_summary(incident))
     return dispatch

@@ -9,13 +9,14 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import pgettext_lazy
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 from pydantic import AwareDatetime, ConfigDict, Field, StrictInt
 
 from siaga.core.api_support import ErrorOut, Limit, ObjectId, Offset, QueryId, allow, clamp_limit, required_text
-from siaga.core.errors import Forbidden, NotFound
+from siaga.core.errors import Forbidden, LazyText, NotFound
 from siaga.core.roles import STAFF, Principal, Role
 from siaga.incidents import actions, lifecycle
 from siaga.incidents.models import (
@@ -230,10 +231,10 @@ def _matching(text: str) -> Q:
 def _detail(incident_id: int, principal: Principal) -> Incident:
     incident = Incident.objects.select_related("category", "kelurahan", "kecamatan").filter(pk=incident_id).first()
     if incident is None:
-        raise NotFound(f"incident {incident_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "incident {incident_id} does not exist"), incident_id=incident_id)
     dispatches = list(incident.dispatches.select_related("agency"))
     if principal.is_agency_only and not any(d.agency_id == principal.agency_id for d in dispatches):
-        raise Forbidden("this incident was not dispatched to your agency")
+        raise Forbidden(pgettext_lazy("error", "this incident was not dispatched to your agency"))
     if principal.is_agency_only:
         dispatches = [d for d in dispatches if d.agency_id == principal.agency_id]
         incident.only_agency_id = principal.agency_id  # type: ignore[attr-defined]
@@ -301,7 +302,7 @@ def update_incident(request: HttpRequest, incident_id: int, payload: IncidentPat
     principal = _principal(request)
     changes = payload.dict(exclude_unset=True)
     if not changes:
-        raise HttpError(422, "nothing to change")
+        raise HttpError(422, LazyText(pgettext_lazy("error", "nothing to change")))
     actions.do_update_incident(principal, incident_id, **changes)
     return _detail(incident_id, principal)
 
@@ -364,7 +365,7 @@ def dispatches(request: HttpRequest, filters: Query[DispatchFilter]) -> Any:
     rows = Dispatch.objects.select_related("agency").order_by("-requested_at", "-id")
     if principal.is_agency_only:
         if filters.agency and filters.agency != _agency_code(principal):
-            raise Forbidden("agency users can only list their own agency's dispatches")
+            raise Forbidden(pgettext_lazy("error", "agency users can only list their own agency's dispatches"))
         rows = rows.filter(agency_id=principal.agency_id)
     elif filters.agency:
         rows = rows.filter(agency__code=filters.agency)
@@ -389,9 +390,9 @@ def _agency_code(principal: Principal) -> str | None:
 def _dispatch_for(principal: Principal, dispatch_id: int) -> Dispatch:
     row = Dispatch.objects.select_related("agency").filter(pk=dispatch_id).first()
     if row is None:
-        raise NotFound(f"dispatch {dispatch_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "dispatch {dispatch_id} does not exist"), dispatch_id=dispatch_id)
     if principal.is_agency_only and row.agency_id != principal.agency_id:
-        raise Forbidden("this dispatch belongs to another agency")
+        raise Forbidden(pgettext_lazy("error", "this dispatch belongs to another agency"))
     return row
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from siaga.core.errors import ValidationFailed
 
@@ -36,7 +37,9 @@ def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except (TypeError, ValueError):
-        raise ValidationFailed(f"date {text!r} is not YYYY-MM-DD (e.g. 2026-11-28)", field="date") from None
+        raise ValidationFailed(
+            pgettext_lazy("error", "date {text!r} is not YYYY-MM-DD (e.g. 2026-11-28)"), field="date",
+            text=text) from None
 
 
 def daily(day: date) -> Period:
@@ -46,11 +49,14 @@ def daily(day: date) -> Period:
 
 def monthly(month: str) -> Period:
     if len(month) != 7:
-        raise ValidationFailed(f"month {month!r} is not YYYY-MM (e.g. 2026-11)", field="month")
+        raise ValidationFailed(
+            pgettext_lazy("error", "month {month!r} is not YYYY-MM (e.g. 2026-11)"), field="month", month=month)
     try:
         first = date.fromisoformat(month + "-01")
     except ValueError:
-        raise ValidationFailed(f"month {month!r} is not YYYY-MM (e.g. 2026-11)", field="month") from None
+        raise ValidationFailed(
+            pgettext_lazy("error", "month {month!r} is not YYYY-MM (e.g. 2026-11)"), field="month",
+            month=month) from None
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return Period("monthly", _local(first), _local(following), f"{MONTHS_ID[first.month - 1]} {first.year}", month)
 
@@ -62,7 +68,9 @@ def of_shift(day: date, code: str) -> Period:
     definition = ShiftDefinition.objects.filter(code=code).first()
     if definition is None:
         codes = ", ".join(ShiftDefinition.objects.values_list("code", flat=True))
-        raise ValidationFailed(f"shift {code!r} is unknown; the shifts are {codes}", field="shift")
+        raise ValidationFailed(
+            pgettext_lazy("error", "shift {code_!r} is unknown; the shifts are {codes}"), field="shift", code_=code,
+            codes=codes)
     shift = get_shift(day, definition.pk)
     label = f"Shift {definition.name}, {day.day} {MONTHS_ID[day.month - 1]} {day.year}"
     return Period("shift", shift.starts_at, shift.ends_at, label, f"{day.isoformat()}-{code}", shift.pk)

@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from siaga.console.views import role_required
@@ -22,7 +23,7 @@ def choose(params: Any) -> period.Period:
     if kind == "shift":
         return period.of_shift(day, params.get("shift") or "pagi")
     if kind != "daily":
-        raise ActionError(f"kind {kind!r} is not daily, monthly or shift")
+        raise ActionError(pgettext_lazy("error", "kind {kind!r} is not daily, monthly or shift"), kind=kind)
     return period.daily(day)
 
 
@@ -38,7 +39,7 @@ def page(request: HttpRequest) -> HttpResponse:
     try:
         chosen = choose(params)
     except ActionError as exc:
-        context["error"] = exc.message
+        context["error"] = exc.localized()
         return render(request, "reports/page.html", context, status=422)
     report = compute.build(chosen)
     language = getattr(request, "LANGUAGE_CODE", "id")
@@ -58,7 +59,7 @@ def download(request: HttpRequest) -> HttpResponse:
     try:
         chosen = choose(request.GET)
     except ActionError as exc:
-        return HttpResponse(exc.message, status=422, content_type="text/plain")
+        return HttpResponse(exc.localized(), status=422, content_type="text/plain")
     report = compute.build(chosen)
     content_type, render_file = export.FORMATS[fmt]
     response = HttpResponse(render_file(report), content_type=content_type)

@@ -11,9 +11,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from siaga.core import audit, warnings
-from siaga.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from siaga.core.errors import Conflict, Forbidden, LazyJoin, LazyText, NotFound, ValidationFailed, lazy
 from siaga.core.events import publish_on_commit
 from siaga.core.roles import MANAGERS, STAFF, Principal, Role, user_roles
 from siaga.shifts import queries
@@ -31,9 +32,9 @@ from siaga.shifts.schedule import ScheduleError, Window, check_tiling
 CSV_COLUMNS = ["date", "shift", "username", "role"]
 
 
-def _require(actor: Principal, roles: tuple[Role, ...], what: str) -> None:
+def _require(actor: Principal, roles: tuple[Role, ...], what: Any) -> None:
     if not actor.has(*roles):
-        raise Forbidden(f"your role may not {what}")
+        raise Forbidden(pgettext_lazy("error", "your role may not {what}"), what=what)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -43,10 +44,11 @@ def _require(actor: Principal, roles: tuple[Role, ...], what: str) -> None:
 def do_define_shifts(actor: Principal, windows: list[Window], min_operators: int | None = None,
                      min_supervisors: int | None = None) -> list[ShiftDefinition]:
     """Replace the active shift definitions; refused (nothing changed) unless they tile the 24 hours."""
-    _require(actor, (Role.ADMIN,), "define shifts")
+    _require(actor, (Role.ADMIN,), pgettext_lazy("error", "define shifts"))
     problems = check_tiling(windows)
     if problems:
-        raise ValidationFailed("the shifts do not cover the day exactly: " + "; ".join(problems), field="shifts")
+        raise ValidationFailed(pgettext_lazy("error", "the shifts do not cover the day exactly: {problems}"),
+                               field="shifts", problems="; ".join(problems))
     before = [audit.snapshot(d, ("code", "name", "start", "end", "active")) for d in ShiftDefinition.objects.all()]
     kept = []
     for window in windows:
@@ -73,35 +75,46 @@ def _shift(day: date, code: str) -> Shift:
     definition = ShiftDefinition.objects.filter(code=code, active=True).first()
     if definition is None:
         codes = ", ".join(ShiftDefinition.objects.filter(active=True).values_list("code", flat=True))
-        raise ValidationFailed(f"shift {code!r} is unknown; the shifts are {codes}", field="shift")
+        raise ValidationFailed(
+            pgettext_lazy("error", "shift {code_!r} is unknown; the shifts are {codes}"), field="shift", code_=code,
+            codes=codes)
     return queries.get_shift(day, definition.pk)
 
 
 def _check_entry(actor: Principal, shift: Shift, user: Any, role: str) -> None:
     if role not in RosterRole.values:
-        raise ValidationFailed(f"role {role!r} is not operator or supervisor", field="role")
+        raise ValidationFailed(
+            pgettext_lazy("error", "role {role!r} is not operator or supervisor"), field="role", role=role)
     if not user.is_active:
-        raise ValidationFailed(f"{user.get_username()} is deactivated", field="username")
+        raise ValidationFailed(
+            pgettext_lazy("error", "{value} is deactivated"), field="username", value=user.get_username())
     roles = user_roles(user)
     allowed = {Role.SUPERVISOR} if role == RosterRole.SUPERVISOR else {Role.OPERATOR, Role.SUPERVISOR}
     if not roles & allowed:
-        raise ValidationFailed(f"{user.get_username()} is not in the {role} group", field="role")
+        raise ValidationFailed(
+            pgettext_lazy("error", "{value} is not in the {role} group"), field="role", value=user.get_username(),
+            role=role)
     if shift.ends_at < timezone.now() - timedelta(days=1) and not actor.has(Role.ADMIN):
-        raise ValidationFailed(f"{shift} is over; only an admin corrects a past roster", field="date")
+        raise ValidationFailed(
+            pgettext_lazy("error", "{shift} is over; only an admin corrects a past roster"), field="date", shift=shift)
     if RosterEntry.objects.filter(shift=shift, user=user).exists():
-        raise Conflict(f"{user.get_username()} is already on {shift}", field="username")
+        raise Conflict(
+            pgettext_lazy("error", "{value} is already on {shift}"), field="username", value=user.get_username(),
+            shift=shift)
     clash = RosterEntry.objects.filter(user=user, shift__starts_at__lt=shift.ends_at,
                                        shift__ends_at__gt=shift.starts_at).exclude(shift=shift).first()
     if clash is not None:
-        raise Conflict(f"{user.get_username()} is already on {clash.shift}, which overlaps {shift}", field="username")
+        raise Conflict(
+            pgettext_lazy("error", "{value} is already on {shift}, which overlaps {shift2}"), field="username",
+            value=user.get_username(), shift=clash.shift, shift2=shift)
 
 
 @transaction.atomic
 def do_roster_add(actor: Principal, day: date, code: str, username: str, role: str, note: str = "") -> RosterEntry:
-    _require(actor, MANAGERS, "edit the roster")
+    _require(actor, MANAGERS, pgettext_lazy("error", "edit the roster"))
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise ValidationFailed(f"no user {username!r}", field="username")
+        raise ValidationFailed(pgettext_lazy("error", "no user {username!r}"), field="username", username=username)
     shift = _shift(day, code)
     _check_entry(actor, shift, user, role)
     entry = RosterEntry.objects.create(shift=shift, user=user, role=role, note=note[:200])
@@ -112,12 +125,14 @@ def do_roster_add(actor: Principal, day: date, code: str, username: str, role: s
 
 @transaction.atomic
 def do_roster_remove(actor: Principal, entry_id: int) -> None:
-    _require(actor, MANAGERS, "edit the roster")
+    _require(actor, MANAGERS, pgettext_lazy("error", "edit the roster"))
     entry = RosterEntry.objects.select_related("shift", "user").filter(pk=entry_id).first()
     if entry is None:
-        raise NotFound(f"roster entry {entry_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "roster entry {entry_id} does not exist"), entry_id=entry_id)
     if Attendance.objects.filter(entry=entry).exists():
-        raise Conflict(f"{entry.user.get_username()} already worked {entry.shift}; the entry stays", field="entry")
+        raise Conflict(
+            pgettext_lazy("error", "{value} already worked {shift}; the entry stays"), field="entry",
+            value=entry.user.get_username(), shift=entry.shift)
     snapshot = {"shift": str(entry.shift), "user": entry.user.get_username(), "role": entry.role}
     entry.delete()
     audit.record(actor, "roster.remove", object_type="shifts.rosterentry", object_id=entry_id, before=snapshot)
@@ -129,7 +144,9 @@ def month_bounds(month: str) -> tuple[date, date]:
     try:
         first = date.fromisoformat(month + "-01") if len(month) == 7 else date.fromisoformat("invalid")
     except ValueError:
-        raise ValidationFailed(f"month {month!r} is not YYYY-MM (e.g. 2026-12)", field="month") from None
+        raise ValidationFailed(
+            pgettext_lazy("error", "month {month!r} is not YYYY-MM (e.g. 2026-12)"), field="month",
+            month=month) from None
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return first, following - timedelta(days=1)
 
@@ -159,42 +176,50 @@ def do_import_roster(actor: Principal, month: str, text: str) -> ImportResult:
 
     Entries of people who already worked (attendance) are kept even if the file leaves them out.
     """
-    _require(actor, MANAGERS, "import a roster")
+    _require(actor, MANAGERS, pgettext_lazy("error", "import a roster"))
     first, last = month_bounds(month)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if reader.fieldnames is None or [f.strip() for f in reader.fieldnames][:4] != CSV_COLUMNS:
-        raise ValidationFailed(f"the first line must be {','.join(CSV_COLUMNS)}", field="file")
+        raise ValidationFailed(
+            pgettext_lazy("error", "the first line must be {names}"), field="file", names=','.join(CSV_COLUMNS))
     users = {u.username: u for u in get_user_model().objects.all()}
     wanted: dict[tuple[int, int], str] = {}
-    problems: list[str] = []
+    problems: list[Any] = []
     for line, row in enumerate(reader, start=2):
         try:
             day = date.fromisoformat((row.get("date") or "").strip())
         except ValueError:
-            problems.append(f"line {line}: date {row.get('date')!r} is not YYYY-MM-DD")
+            problems.append(LazyText(pgettext_lazy("error", "line {line}: date {value!r} is not YYYY-MM-DD"),
+                                     line=line, value=row.get("date")))
             continue
         if not first <= day <= last:
-            problems.append(f"line {line}: {day} is not in {month}")
+            problems.append(LazyText(pgettext_lazy("error", "line {line}: {day} is not in {month}"), line=line,
+                                     day=day, month=month))
             continue
         user = users.get((row.get("username") or "").strip())
         if user is None:
-            problems.append(f"line {line}: no user {row.get('username')!r}")
+            problems.append(LazyText(pgettext_lazy("error", "line {line}: no user {username!r}"), line=line,
+                                     username=row.get("username")))
             continue
         try:
             shift = _shift(day, (row.get("shift") or "").strip())
             role = (row.get("role") or "").strip()
             key = (shift.pk, user.pk)
             if key in wanted:
-                raise Conflict(f"{user.username} appears twice on {shift}")
+                raise Conflict(
+                    pgettext_lazy("error", "{username} appears twice on {shift}"), username=user.username, shift=shift)
             existing = RosterEntry.objects.filter(shift=shift, user=user).first()
             if existing is None:
                 _check_entry(actor, shift, user, role)
             wanted[key] = role
         except (ValidationFailed, Conflict) as exc:
-            problems.append(f"line {line}: {exc.message}")
+            problems.append(LazyText(pgettext_lazy("error", "line {line}: {problem}"), line=line, problem=lazy(exc)))
     if problems:
-        raise ValidationFailed("the roster was not imported: " + "; ".join(problems[:20])
-                               + (f"; and {len(problems) - 20} more" if len(problems) > 20 else ""), field="file")
+        shown: list[Any] = problems[:20]
+        if len(problems) > 20:
+            shown.append(LazyText(pgettext_lazy("error", "and {count} more"), count=len(problems) - 20))
+        raise ValidationFailed(pgettext_lazy("error", "the roster was not imported: {problems}"), field="file",
+                               problems=LazyJoin("; ", shown))
     # the same person on two overlapping shifts within the file
     by_user: dict[int, list[Shift]] = {}
     shifts = {s.pk: s for s in Shift.objects.filter(pk__in={k[0] for k in wanted})}
@@ -231,11 +256,11 @@ EARLY_START = timedelta(minutes=30)
 @transaction.atomic
 def do_start_shift(actor: Principal, at: datetime | None = None) -> Attendance:
     """The person starts their shift (the current one, or the next if it starts within 30 minutes)."""
-    _require(actor, STAFF, "start a shift")
+    _require(actor, STAFF, pgettext_lazy("error", "start a shift"))
     now = at or timezone.now()
     shift = queries.shift_at(now)
     if shift is None:
-        raise ValidationFailed("no shifts are defined", field="shift")
+        raise ValidationFailed(pgettext_lazy("error", "no shifts are defined"), field="shift")
     following = queries.next_shift(shift)
     entry = RosterEntry.objects.filter(user=actor.user, shift=following).first() \
         if following.starts_at - now <= EARLY_START else None
@@ -256,14 +281,14 @@ def do_start_shift(actor: Principal, at: datetime | None = None) -> Attendance:
 
 @transaction.atomic
 def do_end_shift(actor: Principal, at: datetime | None = None) -> Attendance:
-    _require(actor, STAFF, "end a shift")
+    _require(actor, STAFF, pgettext_lazy("error", "end a shift"))
     now = at or timezone.now()
     attendance = (Attendance.objects.select_for_update().select_related("entry__shift")
                   .filter(entry__user=actor.user, ended_at__isnull=True).order_by("-started_at").first())
     if attendance is None:
-        raise Conflict("you have not started a shift", field="shift")
+        raise Conflict(pgettext_lazy("error", "you have not started a shift"), field="shift")
     if now < attendance.started_at:
-        raise ValidationFailed("a shift cannot end before it started", field="at")
+        raise ValidationFailed(pgettext_lazy("error", "a shift cannot end before it started"), field="at")
     attendance.ended_at = now
     attendance.save(update_fields=["ended_at"])
     audit.record(actor, "shift.end", attendance, after={"early_min": attendance.early_minutes})
@@ -296,22 +321,25 @@ def do_write_handover(actor: Principal, note: str, at: datetime | None = None) -
 
     Only a supervisor on that shift's roster (planned, or a substitute who started it) or an admin writes
     it. A rewrite keeps what was written before: each text is a :class:`HandoverVersion`."""
-    _require(actor, MANAGERS, "write a handover")
+    _require(actor, MANAGERS, pgettext_lazy("error", "write a handover"))
     note = (note or "").strip()
     if not note:
-        raise ValidationFailed("the handover note is empty", field="note")
+        raise ValidationFailed(pgettext_lazy("error", "the handover note is empty"), field="note")
     now = at or timezone.now()
     shift = queries.shift_at(now)
     if shift is None:
-        raise ValidationFailed("no shifts are defined", field="shift")
+        raise ValidationFailed(pgettext_lazy("error", "no shifts are defined"), field="shift")
     if not actor.has(Role.ADMIN) and not RosterEntry.objects.filter(
             shift=shift, user=actor.user, role=RosterRole.SUPERVISOR).exists():
-        raise Forbidden(f"only the supervisor on the roster of {shift} (or an admin) writes its handover; "
-                        "start the shift first if you are taking it over")
+        raise Forbidden(
+            pgettext_lazy("error", "only the supervisor on the roster of {shift} (or an admin) writes its handover; "
+                                   "start the shift first if you are taking it over"), shift=shift)
     following = queries.next_shift(shift)
     handover = Handover.objects.select_for_update().filter(from_shift=shift).first()
     if handover is not None and handover.acknowledged_at is not None:
-        raise Conflict(f"the handover of {shift} was already acknowledged; it cannot change", field="note")
+        raise Conflict(
+            pgettext_lazy("error", "the handover of {shift} was already acknowledged; it cannot change"), field="note",
+            shift=shift)
     items = open_items()
     before = None
     if handover is None:
@@ -333,14 +361,15 @@ def do_write_handover(actor: Principal, note: str, at: datetime | None = None) -
 
 @transaction.atomic
 def do_acknowledge_handover(actor: Principal, handover_id: int, at: datetime | None = None) -> Handover:
-    _require(actor, MANAGERS, "acknowledge a handover")
+    _require(actor, MANAGERS, pgettext_lazy("error", "acknowledge a handover"))
     handover = Handover.objects.select_for_update().filter(pk=handover_id).first()
     if handover is None:
-        raise NotFound(f"handover {handover_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "handover {handover_id} does not exist"), handover_id=handover_id)
     if handover.acknowledged_at is not None:
         return handover
     if actor.user is not None and handover.written_by_id == actor.user.pk:
-        raise Conflict("the incoming supervisor acknowledges, not the one who wrote it", field="handover")
+        raise Conflict(
+            pgettext_lazy("error", "the incoming supervisor acknowledges, not the one who wrote it"), field="handover")
     handover.acknowledged_by = actor.user
     handover.acknowledged_at = at or timezone.now()
     handover.save(update_fields=["acknowledged_by", "acknowledged_at"])

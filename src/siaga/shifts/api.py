@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import pgettext_lazy
 from ninja import Body, Query, Router, Schema
 from ninja.responses import Status
 
@@ -253,7 +254,7 @@ def roster_import(request: HttpRequest, filters: Query[RosterFilter]) -> Any:
     except UnicodeDecodeError:
         from siaga.core.errors import ValidationFailed
 
-        raise ValidationFailed("the file is not UTF-8 text", field="file") from None
+        raise ValidationFailed(pgettext_lazy("error", "the file is not UTF-8 text"), field="file") from None
     result = actions.do_import_roster(_principal(request), filters.month, text)
     return {"added": result.added, "removed": result.removed, "kept": result.kept}
 
@@ -292,5 +293,5 @@ def handover_acknowledge(request: HttpRequest, handover_id: int) -> Any:
 def handover_detail(request: HttpRequest, handover_id: int) -> Any:
     handover = Handover.objects.filter(pk=handover_id).first()
     if handover is None:
-        raise NotFound(f"handover {handover_id} does not exist")
+        raise NotFound(pgettext_lazy("error", "handover {handover_id} does not exist"), handover_id=handover_id)
     return _handover_out(handover)

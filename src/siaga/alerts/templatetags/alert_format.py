@@ -15,25 +15,38 @@ from siaga.alerts.capbuild import bare_headline
 register = template.Library()
 
 CAP_TERMS = {
-    # msgType
-    "Alert": pgettext_lazy("CAP", "Peringatan"), "Update": pgettext_lazy("CAP", "Pembaruan"), "Cancel": pgettext_lazy("CAP", "Pembatalan"),
-    "Ack": pgettext_lazy("CAP", "Tanda terima"), "Error": pgettext_lazy("CAP", "Galat"),
-    # status
-    "Actual": pgettext_lazy("CAP", "Sebenarnya"), "Exercise": pgettext_lazy("CAP", "Latihan"), "System": pgettext_lazy("CAP", "Sistem"),
-    "Test": pgettext_lazy("CAP", "Uji coba"), "Draft": pgettext_lazy("CAP", "Konsep"),
-    # severity
-    "Extreme": pgettext_lazy("CAP", "Ekstrem"), "Severe": pgettext_lazy("CAP", "Berat"), "Moderate": pgettext_lazy("CAP", "Sedang"),
-    "Minor": pgettext_lazy("CAP", "Ringan"), "Unknown": pgettext_lazy("CAP", "Tidak diketahui"),
-    # urgency
-    "Immediate": pgettext_lazy("CAP", "Segera"), "Expected": pgettext_lazy("CAP", "Dalam waktu dekat (±1 jam)"),
-    "Future": pgettext_lazy("CAP", "Mendatang"), "Past": pgettext_lazy("CAP", "Sudah lewat"),
-    # certainty
-    "Observed": pgettext_lazy("CAP", "Teramati"), "Likely": pgettext_lazy("CAP", "Kemungkinan besar"),
-    "Possible": pgettext_lazy("CAP", "Mungkin"), "Unlikely": pgettext_lazy("CAP", "Kecil kemungkinan"),
-    # responseType
-    "Evacuate": pgettext_lazy("CAP", "Evakuasi"), "Shelter": pgettext_lazy("CAP", "Berlindung"), "Prepare": pgettext_lazy("CAP", "Bersiap"),
-    "Execute": pgettext_lazy("CAP", "Laksanakan"), "Avoid": pgettext_lazy("CAP", "Hindari"), "Monitor": pgettext_lazy("CAP", "Pantau"),
-    "Assess": pgettext_lazy("CAP", "Nilai"), "AllClear": pgettext_lazy("CAP", "Aman"), "None": pgettext_lazy("CAP", "Tidak ada"),
+    "Alert": pgettext_lazy("CAP", "Peringatan"),
+    "Update": pgettext_lazy("CAP", "Pembaruan"),
+    "Cancel": pgettext_lazy("CAP", "Pembatalan"),
+    "Ack": pgettext_lazy("CAP", "Tanda terima"),
+    "Error": pgettext_lazy("CAP", "Galat"),
+    "Actual": pgettext_lazy("CAP", "Sebenarnya"),
+    "Exercise": pgettext_lazy("CAP", "Latihan"),
+    "System": pgettext_lazy("CAP", "Sistem"),
+    "Test": pgettext_lazy("CAP", "Uji coba"),
+    "Draft": pgettext_lazy("CAP", "Konsep"),
+    "Extreme": pgettext_lazy("CAP", "Ekstrem"),
+    "Severe": pgettext_lazy("CAP", "Berat"),
+    "Moderate": pgettext_lazy("CAP", "Sedang"),
+    "Minor": pgettext_lazy("CAP", "Ringan"),
+    "Unknown": pgettext_lazy("CAP", "Tidak diketahui"),
+    "Immediate": pgettext_lazy("CAP", "Segera"),
+    "Expected": pgettext_lazy("CAP", "Dalam waktu dekat (±1 jam)"),
+    "Future": pgettext_lazy("CAP", "Mendatang"),
+    "Past": pgettext_lazy("CAP", "Sudah lewat"),
+    "Observed": pgettext_lazy("CAP", "Teramati"),
+    "Likely": pgettext_lazy("CAP", "Kemungkinan besar"),
+    "Possible": pgettext_lazy("CAP", "Mungkin"),
+    "Unlikely": pgettext_lazy("CAP", "Kecil kemungkinan"),
+    "Evacuate": pgettext_lazy("CAP", "Evakuasi"),
+    "Shelter": pgettext_lazy("CAP", "Berlindung"),
+    "Prepare": pgettext_lazy("CAP", "Bersiap"),
+    "Execute": pgettext_lazy("CAP", "Laksanakan"),
+    "Avoid": pgettext_lazy("CAP", "Hindari"),
+    "Monitor": pgettext_lazy("CAP", "Pantau"),
+    "Assess": pgettext_lazy("CAP", "Nilai"),
+    "AllClear": pgettext_lazy("CAP", "Aman"),
+    "None": pgettext_lazy("CAP", "Tidak ada"),
 }
 
 

@@ -10,7 +10,9 @@
   }
 
   async function api(method, path, body) {
-    const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    // the page's language, not the browser's: errors come back in the language the user reads here
+    const options = { method, credentials: "same-origin",
+                      headers: { Accept: "application/json", "Accept-Language": document.documentElement.lang || "id" } };
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);

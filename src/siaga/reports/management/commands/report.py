@@ -66,7 +66,7 @@ class Command(BaseCommand):
             else:
                 chosen = period.of_shift(period.parse_day(options["date"]), options["shift"])
         except ActionError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(exc.localized()) from exc
         progress = Progress(sys.stderr, options["progress"] or sys.stderr.isatty())
         report = compute.build(chosen)
         progress("data")

@@ -46,7 +46,7 @@ class Command(BaseCommand):
         try:
             getattr(self, "_" + options["verb"])(actor, options)
         except ActionError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(exc.localized()) from exc
 
     def _check(self, actor: Principal, options: dict[str, Any]) -> None:
         first, last = _date(options["first"]), _date(options["last"])
