@@ -5,6 +5,9 @@
 A configuration error (a production start without a secret key, DEBUG on a public host, a bad
 ``SIAGA_*`` value) is printed as one sentence and exits with status 2, and so is a database that is not
 set up yet (no tables: run ``siaga migrate``) or cannot be reached. ``--traceback`` shows the traceback.
+
+What the commands say is in Bahasa Indonesia; ``--lang en`` (anywhere on the line) or ``SIAGA_LANG=en``
+gives English. Machine output (JSON, CSV, tokens, CAP XML) is the same in both.
 """
 
 from __future__ import annotations
@@ -13,10 +16,34 @@ import os
 import re
 import sys
 
+LANGUAGES = ("id", "en")
+
+
+def language_option(args: list[str]) -> tuple[list[str], str]:
+    """``args`` without ``--lang X`` / ``--lang=X``, and the language (``SIAGA_LANG``, else ``id``)."""
+    language = os.environ.get("SIAGA_LANG", "id") or "id"
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--lang" and index + 1 < len(args):
+            language, index = args[index + 1], index + 2
+            continue
+        if arg.startswith("--lang="):
+            language = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+        index += 1
+    return rest, language.strip().lower()
+
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siaga.config.settings")
-    args = list(sys.argv if argv is None else argv)
+    args, language = language_option(list(sys.argv if argv is None else argv))
+    if language not in LANGUAGES:
+        print(f"siaga: --lang must be one of {', '.join(LANGUAGES)} (Bahasa Indonesia, English), not {language!r}",
+              file=sys.stderr)
+        return 2
     if len(args) > 1 and not args[1].startswith("-"):
         args[1] = args[1].replace("-", "_")
     from django.core.exceptions import ImproperlyConfigured
@@ -28,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         import django
 
         django.setup()
+        from django.utils import translation
+
+        translation.activate(language)
     except ImproperlyConfigured as exc:
         print(f"siaga: configuration error: {exc}", file=sys.stderr)
         return 2

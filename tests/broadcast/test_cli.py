@@ -21,8 +21,19 @@ from tests.ews.vendor_reader import shows
 SHARED_CAP = Path(__file__).resolve().parents[3] / "shared" / "data" / "cap"
 
 
+@pytest.fixture(autouse=True)
+def english() -> Any:
+    """The commands called in this process speak English here (their default, Bahasa Indonesia, is tested
+    with the set-top box's log below and in tests/calls/test_cli.py)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*clock.siaga(), *args], capture_output=True, text=True, timeout=60,
+    """The command in English (--lang en): these tests read what it says; Bahasa Indonesia is the default."""
+    return subprocess.run([*clock.siaga(), *args, "--lang", "en"], capture_output=True, text=True, timeout=60,
                           check=False)
 
 
@@ -190,8 +201,8 @@ def test_stb_command_prints_state_changes(tmp_path: Path) -> None:
                 sender.sendto(b"".join(carousel.next_packets(7)), ("127.0.0.1", port))
                 time.sleep(0.005)
         lines = [process.stdout.readline() for _ in range(2)]  # type: ignore[union-attr]
-        assert "EWS is watched" in lines[0]
-        assert "ticker" in lines[1] and "WASPADA" in lines[1] and "Gempa dirasakan" in lines[1]
+        assert "EWS dipantau" in lines[0]
+        assert "teks berjalan" in lines[1] and "WASPADA" in lines[1] and "Gempa dirasakan" in lines[1]  # in Indonesian
     finally:
         process.terminate()
         process.wait(10)

@@ -92,7 +92,8 @@ def test_the_queue_and_the_incident_list_are_searched_and_filtered(login: Any, s
                            json={"category": "banjir", "description": "Air setinggi lutut di Jl. Filter Satu",
                                  "lat": -6.0171, "lon": 106.0556}).json(), None)
     fire = httpx.post(site.url + "/api/v1/incidents", headers=site.headers("supervisor"),
-                      json={"category": "kebakaran", "description": "Gudang terbakar", "address": "Jl. Filter Dua"}).json()
+                      json={"category": "kebakaran", "description": "Gudang terbakar",
+                            "address": "Jl. Filter Dua"}).json()
     page = login(user, 1366, 768)
     page.wait_for_selector("#console[data-ready='1']", timeout=15000)
     page.click("#scope-all")

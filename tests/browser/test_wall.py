@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 def lines_of(page: Any, selector: str) -> list[float]:
     """The height of each element, in lines of its own font (1.0 = a single line)."""
     return page.eval_on_selector_all(selector, """els => els.map(e => {
-        const style = getComputedStyle(e); const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.45;
+        const style = getComputedStyle(e);
+        const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.45;
         return e.getBoundingClientRect().height / line; })""")
 
 
@@ -95,8 +96,10 @@ def test_the_desk_pairs_each_box_with_its_name_and_a_cancelled_page_says_so_on_a
     desk = login("operator", 1366, 768)
     desk.goto(site.url + "/peringatan/kelola/")
     rows = desk.eval_on_selector_all("#draft-form .check-row", """rows => rows.map(r => {
-        const box = r.querySelector('input').getBoundingClientRect(), name = r.querySelector('span').getBoundingClientRect();
-        return [box.right, name.left, Math.abs((box.top + box.bottom) / 2 - (name.top + name.bottom) / 2), box.width]; })""")
+        const box = r.querySelector('input').getBoundingClientRect();
+        const name = r.querySelector('span').getBoundingClientRect();
+        const drift = Math.abs((box.top + box.bottom) / 2 - (name.top + name.bottom) / 2);
+        return [box.right, name.left, drift, box.width]; })""")
     assert len(rows) >= 9  # the kecamatan and "Latihan"
     for right, left, drift, width in rows:
         assert right <= left <= right + 12 and drift < 6 and width < 30, (right, left, drift, width)

@@ -32,5 +32,12 @@ def test_parse_no_fix_and_stdin() -> None:
 def test_parse_malformed_exits_1_with_reason() -> None:
     result = siaga("aml", "parse", SMS[:60])
     assert result.returncode == 1
-    assert "malformed AML message" in result.stderr and "cut short" in result.stderr
+    assert "pesan AML rusak" in result.stderr and "cut short" in result.stderr  # Bahasa Indonesia first
     assert result.stdout == ""
+    english = siaga("aml", "parse", SMS[:60], "--lang", "en")
+    assert english.returncode == 1 and "malformed AML message" in english.stderr
+
+
+def test_an_unknown_language_is_refused_in_one_sentence() -> None:
+    result = siaga("aml", "parse", SMS, "--lang=fr")
+    assert result.returncode == 2 and "--lang must be one of id, en" in result.stderr

@@ -40,5 +40,7 @@ def test_every_english_code_text_has_its_indonesian_translation() -> None:
     found = [m for m in entries("id", "django") if m.context in CODE_CONTEXTS]
     assert len(found) > 150
     missing = [m.id for m in found if m.fuzzy or not m.string]
-    broken = [m.id for m in found if m.string and placeholders(m.id) != placeholders(m.string)]
+    # a translation uses the values it is given; it may drop only an English plural ending ({plural})
+    broken = [m.id for m in found if m.string and not (placeholders(m.string) <= placeholders(m.id)
+                                                       and placeholders(m.id) - placeholders(m.string) <= {"plural"})]
     assert missing == [] and broken == []

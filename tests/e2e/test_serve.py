@@ -20,7 +20,7 @@ def server(tmp_path_factory: Any) -> Any:
     env = prepared_env(tmp_path_factory.mktemp("var"), "siaga_e2e")
     # load-reference twice: the second run must change nothing
     result = subprocess.run([*SIAGA, "load-reference"], env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0 and "created: nothing" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0 and "dibuat: tidak ada" in result.stdout, result.stdout + result.stderr
     node = start(env)
     yield {"url": node.url, "env": env, "credentials": node.credentials, "siaga": SIAGA}
     node.stop()
@@ -47,7 +47,7 @@ def test_demo_calls_flow_through_the_real_endpoint(server: Any) -> None:
                              "180", "--seed", "11", "--rate", "80"], env=server["env"], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr
-    sent = int(re.search(r"(\d+) simulated calls sent", result.stdout).group(1))  # type: ignore[union-attr]
+    sent = int(re.search(r"(\d+) panggilan simulasi dikirim", result.stdout).group(1))  # type: ignore[union-attr]
     calls = httpx.get(server["url"] + "/api/v1/calls?limit=500", headers=headers).json()
     assert sent >= 40 and len(calls) == before + sent  # every call the PBX reported is there
     # every audit row the server wrote (the CTI lane's too) was sealed by its sealer thread, in one chain

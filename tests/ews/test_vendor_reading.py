@@ -154,7 +154,8 @@ def test_a_carousel_change_during_an_awas(actors: Any, ews_only: Any) -> None:
 def test_siaga_ews_encode_and_from_cap_are_read_by_real_receivers(actors: Any, ews_only: Any,
                                                                   tmp_path: Path) -> None:
     out = tmp_path / "encode.ts"
-    done = subprocess.run([*clock.siaga(), "ews", "encode", "--level", "AWAS", "--disaster", "02", "--postcodes",
+    done = subprocess.run([*clock.siaga(), "--lang", "en", "ews", "encode", "--level", "AWAS", "--disaster", "02",
+                           "--postcodes",
                            ",".join(CILEGON), "--message", "AWAS TSUNAMI. Segera evakuasi.", "--out", str(out)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -171,7 +172,8 @@ def test_siaga_ews_encode_and_from_cap_are_read_by_real_receivers(actors: Any, e
         path.write_text(item.xml, encoding="utf-8")
         files.append(str(path))
     out = tmp_path / "from-cap.ts"
-    done = subprocess.run([*clock.siaga(), "ews", "from-cap", *files, "--out", str(out)], capture_output=True,
+    done = subprocess.run([*clock.siaga(), "--lang", "en", "ews", "from-cap", *files, "--out", str(out)],
+                          capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     seen = shows(out.read_bytes(), CILEGON)

@@ -237,8 +237,8 @@ def test_every_problem_is_listed_not_only_the_first_the_schema_meets() -> None:
         handle.write(data)
         handle.flush()
         with pytest.raises(SystemExit) as exit_code:
-            call_command("cap", "validate", handle.name, stdout=out)
-    assert exit_code.value.code == 1 and f"({len(problems)} problems)" in out.getvalue()
+            call_command("cap", "validate", handle.name, stdout=out)  # Bahasa Indonesia by default
+    assert exit_code.value.code == 1 and f"TIDAK sah sebagai CAP 1.2 ({len(problems)} masalah)" in out.getvalue()
 
 
 def test_a_value_out_of_its_set_is_said_once() -> None:

@@ -69,7 +69,8 @@ def test_classify_names_the_bad_record_and_classifies_the_others(tmp_path: Path)
     body = {"Infogempa": {"gempa": [at(now, tsunami_record(Kedalaman="deep")), at(now, tsunami_record())]}}
     path = tmp_path / "gempaterkini.json"
     path.write_text(json.dumps(body))
-    done = subprocess.run([*clock.siaga(), "bmkg", "classify", str(path)], capture_output=True, text=True,
+    done = subprocess.run([*clock.siaga(), "--lang", "en", "bmkg", "classify", str(path)], capture_output=True,
+                          text=True,
                           timeout=60)
     assert done.returncode == 1
     assert "record 0 (field Kedalaman)" in done.stderr and "'deep' is not a number" in done.stderr

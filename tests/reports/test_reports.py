@@ -188,12 +188,12 @@ def test_cli_refuses_an_empty_day_and_writes_a_report(tmp_path: Path, settings: 
     empty = subprocess.run([*clock.siaga(), "report", "daily", "--date", "2001-01-01", "--format",
                             "json", "--out", str(tmp_path / "r.json")], capture_output=True, text=True, timeout=120,
                            env=_env(settings))
-    assert empty.returncode != 0 and "no calls or incidents" in empty.stderr
+    assert empty.returncode != 0 and "tidak ada panggilan atau kejadian" in empty.stderr
     assert not (tmp_path / "r.json").exists()
     bad = subprocess.run([*clock.siaga(), "report", "monthly", "--month", "2026-13", "--format",
                           "json", "--out", str(tmp_path / "m.json")], capture_output=True, text=True, timeout=120,
                          env=_env(settings))
-    assert bad.returncode != 0 and "YYYY-MM" in bad.stderr
+    assert bad.returncode != 0 and "TTTT-BB" in bad.stderr
     ok = subprocess.run([*clock.siaga(), "report", "daily", "--date", "2001-01-01", "--format",
                          "csv", "--out", str(tmp_path / "r.csv"), "--allow-empty", "--progress"], capture_output=True,
                         text=True, timeout=120, env=_env(settings))

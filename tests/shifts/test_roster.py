@@ -117,7 +117,7 @@ def test_check_command_exit_codes(actors: Any, crew: Any) -> None:
 def test_check_command_refuses_bad_dates() -> None:
     result = subprocess.run([*clock.siaga(), "shifts", "check", "--from", "2026-13-01", "--to",
                              "2026-12-01"], capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0 and "is not a date" in result.stderr
+    assert result.returncode != 0 and "bukan tanggal (TTTT-BB-HH)" in result.stderr
 
 
 def test_csv_roundtrip_and_all_or_nothing_import(actors: Any, crew: Any) -> None:

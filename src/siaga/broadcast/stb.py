@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import struct
 import threading
@@ -26,6 +27,8 @@ from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
+
+from django.utils.translation import gettext_lazy
 
 from siaga.ews.receiver import KEYS, PROFILES, Receiver, State
 from siaga.ews.udp import is_multicast, parse_address
@@ -74,6 +77,43 @@ class Tuner(threading.Thread):
         self.sock.close()
 
 
+# The emulator's receiver logs in English (it models vendor code); a person reads it in Bahasa Indonesia.
+_CHANGES: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(r"the PAT lists programme 0x038F: EWS is watched$"),
+     gettext_lazy("PAT memuat program 0x038F: EWS dipantau")),
+    (re.compile(r"the PAT lists no programme 0x038F: EWS is not watched$"),
+     gettext_lazy("PAT tidak memuat program 0x038F: EWS tidak dipantau")),
+    (re.compile(r"TRDW version (?P<old>\S+) -> (?P<new>\S+): the warning is left and rebuilt$"),
+     gettext_lazy("versi TRDW {old} -> {new}: peringatan dilepas lalu disusun ulang")),
+    (re.compile(r"standby: EWS is reset$"), gettext_lazy("siaga (standby): EWS diulang dari awal")),
+    (re.compile(r"channel change: EWS is reset$"), gettext_lazy("ganti kanal: EWS diulang dari awal")),
+    (re.compile(r"key (?P<key>\S+): notice dismissed$"), gettext_lazy("tombol {key}: pemberitahuan ditutup")),
+    (re.compile(r"key (?P<key>\S+) ignored: a warning is on screen$"),
+     gettext_lazy("tombol {key} diabaikan: peringatan sedang tampil")),
+    (re.compile(r"power on$"), gettext_lazy("daya nyala")),
+    (re.compile(r"power off$"), gettext_lazy("daya mati")),
+    (re.compile(r"key (?P<key>\S+)$"), gettext_lazy("tombol {key}")),
+    (re.compile(r"mains unplugged$"), gettext_lazy("steker dicabut")),
+    (re.compile(r"mains plugged in: the box starts$"), gettext_lazy("steker dipasang: perangkat menyala")),
+    (re.compile(r"no warning for this postcode$"), gettext_lazy("tidak ada peringatan untuk kode pos ini")),
+    (re.compile(r"(?P<level>\w+) warning (?P<package>\S+): (?P<text>.*)$", re.S),
+     gettext_lazy("peringatan {level} {package}: {text}")),
+]
+OVERLAYS = {"none": gettext_lazy("kosong"), "ticker": gettext_lazy("teks berjalan"),
+            "strip": gettext_lazy("pita"), "window": gettext_lazy("jendela"),
+            "fullscreen": gettext_lazy("layar penuh")}
+POWER = {"on": gettext_lazy("nyala"), "off": gettext_lazy("mati")}
+
+
+def change_text(what: str) -> str:
+    """A receiver's log line in the active language (the line itself when it is not one we know)."""
+    for pattern, template in _CHANGES:
+        hit = pattern.match(what)
+        if hit:
+            return str(template).format(**hit.groupdict())
+    return what
+
+
 class SetTopBox:
     """A receiver with a tuner and a clock; every entry point takes the lock."""
 
@@ -89,8 +129,8 @@ class SetTopBox:
         self._clock = threading.Thread(target=self._tick, name="stb-clock", daemon=True)
 
     def _changed(self, state: State, what: str) -> None:
-        entry = {"at": time.time(), "what": what, "overlay": state.overlay, "level": state.level,
-                 "power": state.power}
+        entry = {"at": time.time(), "what": what, "text": change_text(what), "overlay": state.overlay,
+                 "level": state.level, "power": state.power}
         self.changes.append(entry)
         del self.changes[:-200]
         if self._listener is not None:

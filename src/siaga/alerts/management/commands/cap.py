@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import pgettext_lazy
 
+from siaga.core.errors import LazyText
 from siaga.formats import cap, feeds
 from siaga.formats.errors import FormatError
 
@@ -38,7 +40,9 @@ class Command(BaseCommand):
         try:
             return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
         except OSError as exc:
-            self.stderr.write(f"siaga cap: {name}: cannot read ({exc.strerror or exc})")
+            self.stderr.write(str(LazyText(
+                pgettext_lazy("cli", "siaga cap: {name}: cannot read ({value})"), name=name,
+                value=exc.strerror or exc)))
             sys.exit(1)
 
     def validate(self, names: list[str], quiet: bool) -> None:
@@ -48,11 +52,13 @@ class Command(BaseCommand):
             if problems:
                 failed = True
                 plural = "s" if len(problems) > 1 else ""
-                self.stdout.write(f"{name}: NOT valid CAP 1.2 ({len(problems)} problem{plural})")
+                self.stdout.write(str(LazyText(
+                    pgettext_lazy("cli", "{name}: NOT valid CAP 1.2 ({len} problem{plural})"), name=name,
+                    len=len(problems), plural=plural)))
                 for problem in problems:
                     self.stdout.write(f"  {problem}")
             elif not quiet:
-                self.stdout.write(f"{name}: valid CAP 1.2")
+                self.stdout.write(str(LazyText(pgettext_lazy("cli", "{name}: valid CAP 1.2"), name=name)))
         if failed:
             sys.exit(1)
 
@@ -63,14 +69,18 @@ class Command(BaseCommand):
             readings = feeds.read(self._read(name))
         except FormatError as exc:
             field = f" (field {exc.field})" if exc.field else ""
-            self.stderr.write(f"siaga cap: {name}{field}: {exc.message}")
+            self.stderr.write(str(LazyText(
+                pgettext_lazy("cli", "siaga cap: {name}{field_}: {message_}"), name=name, field_=field,
+                message_=exc.message)))
             sys.exit(1)
         if not readings:
-            self.stderr.write(f"siaga cap: {name}: no quake in the file")
+            self.stderr.write(str(LazyText(pgettext_lazy("cli", "siaga cap: {name}: no quake in the file"), name=name)))
             sys.exit(1)
         xml = preview(readings[0], exercise=exercise)
         if xml is None:
-            self.stderr.write(f"siaga cap: {name}: this quake shows nothing in {self._city()}: no alert is issued")
+            self.stderr.write(str(LazyText(
+                pgettext_lazy("cli", "siaga cap: {name}: this quake shows nothing in {value}: no alert is issued"),
+                name=name, value=self._city())))
             return
         sys.stdout.buffer.write(xml)
         sys.stdout.flush()

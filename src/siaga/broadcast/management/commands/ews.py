@@ -22,7 +22,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import pgettext_lazy
 
+from siaga.core.errors import LazyText
 from siaga.ews import fromcap, layout, sections, ts
 from siaga.ews.demux import Demux, EwsSections
 from siaga.formats import cap
@@ -33,11 +35,14 @@ def _disaster(text: str) -> int:
     try:
         value = int(text, 16)
     except ValueError:
-        raise CommandError(f"--disaster must be a hex code such as 01 (earthquake) or 02 (tsunami), not {text!r}") \
+        raise CommandError(str(LazyText(
+            pgettext_lazy("cli", "--disaster must be a hex code such as 01 (earthquake) or 02 (tsunami), not {text!r}"),
+            text=text))) \
             from None
     if value not in layout.DISASTERS:
         known = ", ".join(f"{k:02X} {v[0]}" for k, v in layout.DISASTERS.items())
-        raise CommandError(f"--disaster {text} is not a known disaster code ({known})")
+        raise CommandError(str(LazyText(
+            pgettext_lazy("cli", "--disaster {text} is not a known disaster code ({known})"), text=text, known=known)))
     return value
 
 
@@ -49,16 +54,20 @@ def write_ts(messages: list[sections.Message], seconds: float, out: str, *, pid:
         planned = sections.plan(messages, form)
         encoded = sections.encode(planned.packages, version, form)
     except sections.EncodeError as exc:
-        raise CommandError(f"cannot encode: {exc}") from None
+        raise CommandError(str(LazyText(pgettext_lazy("cli", "cannot encode: {exc}"), exc=exc))) from None
     bitrate, picture = settings.EWS_BITRATE, b""
     if video is not None:
         try:
             picture = Path(video).read_bytes()
             bitrate = ts.measure_bitrate(picture)
         except OSError as exc:
-            raise CommandError(f"{video}: cannot read: {exc.strerror}") from None
+            raise CommandError(str(LazyText(
+                pgettext_lazy("cli", "{video}: cannot read: {strerror}"), video=video,
+                strerror=exc.strerror))) from None
         except ValueError as exc:
-            raise CommandError(f"{video}: {exc} (make it CBR, e.g. ffmpeg -muxrate 1000000)") from None
+            raise CommandError(str(LazyText(
+                pgettext_lazy("cli", "{video}: {exc} (make it CBR, e.g. ffmpeg -muxrate 1000000)"), video=video,
+                exc=exc))) from None
     carousel = ts.Carousel(ts.Service(ews_pid=pid, name=settings.EWS_SERVICE_NAME), bitrate=max(bitrate, 50_000),
                            repeat_ms=settings.EWS_REPEAT_MS)
     carousel.set_sections(encoded)
@@ -66,7 +75,8 @@ def write_ts(messages: list[sections.Message], seconds: float, out: str, *, pid:
         try:
             data = ts.insert_into(picture, carousel)
         except ValueError as exc:
-            raise CommandError(f"{video}: {exc} (--pid)") from None
+            raise CommandError(str(LazyText(
+                pgettext_lazy("cli", "{video}: {exc} (--pid)"), video=video, exc=exc))) from None
     else:
         data = carousel.seconds(seconds)
     Path(out).write_bytes(data)
@@ -142,7 +152,7 @@ class Command(BaseCommand):
         disaster = _disaster(options["disaster"])
         postcodes = [p.strip() for p in options["postcodes"].split(",") if p.strip()]
         if not postcodes:
-            raise CommandError("--postcodes needs at least one postcode")
+            raise CommandError(str(pgettext_lazy("cli", "--postcodes needs at least one postcode")))
         message = sections.Message(
             key="cli", level=options["level"], disaster_code=disaster,
             authority=options["authority"], locations=tuple(sections.Location(p) for p in postcodes),
@@ -157,10 +167,11 @@ class Command(BaseCommand):
 
     def _report(self, out: str, size: int, planned: sections.Plan) -> None:
         postcodes = sum(len(p.locations) for p in planned.packages)
-        self.stderr.write(f"{out}: {len(planned.packages)} package(s), {postcodes} location(s), {size} bytes, "
-                          f"{size // ts.PACKET} packets")
+        self.stderr.write(str(LazyText(
+            pgettext_lazy("cli", "{out}: {len} package(s), {postcodes} location(s), {size} bytes, {value} packets"),
+            out=out, len=len(planned.packages), postcodes=postcodes, size=size, value=size // ts.PACKET)))
         for note in planned.notes:
-            self.stderr.write(f"note: {note}")
+            self.stderr.write(str(LazyText(pgettext_lazy("cli", "note: {note}"), note=note)))
 
     def from_cap(self, options: dict[str, Any]) -> None:
         messages = []
@@ -171,11 +182,15 @@ class Command(BaseCommand):
                 level = fromcap.level_of(alert, fromcap.info_of(alert))
                 message = fromcap.message_of(alert, key=f"{order + 1}:{path.name}", order=order)
             except OSError as exc:
-                raise CommandError(f"{path}: cannot read: {exc.strerror}") from None
+                raise CommandError(str(LazyText(
+                    pgettext_lazy("cli", "{path}: cannot read: {strerror}"), path=path,
+                    strerror=exc.strerror))) from None
             except (FormatError, fromcap.NotBroadcastable) as exc:
                 raise CommandError(f"{path}: {exc}") from None
             if level is None:
-                self.stderr.write(f"{path}: a {alert.msg_type} with nothing for TV: not on air")
+                self.stderr.write(str(LazyText(
+                    pgettext_lazy("cli", "{path}: a {msg_type} with nothing for TV: not on air"), path=path,
+                    msg_type=alert.msg_type)))
                 continue
             messages.append(dataclasses.replace(message, level=level))
         size, planned = write_ts(messages, options["seconds"], options["out"], pid=options["pid"] or settings.EWS_PID,
@@ -187,12 +202,16 @@ class Command(BaseCommand):
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise CommandError(f"{path}: cannot read: {exc.strerror}") from None
+            raise CommandError(str(LazyText(
+                pgettext_lazy("cli", "{path}: cannot read: {strerror}"), path=path, strerror=exc.strerror))) from None
         if len(data) < ts.PACKET or ts.SYNC not in data[:ts.PACKET * 2]:
-            raise CommandError(f"{path}: not an MPEG transport stream (no 0x47 sync byte in the first packets)")
+            raise CommandError(str(LazyText(
+                pgettext_lazy("cli", "{path}: not an MPEG transport stream (no 0x47 sync byte in the first packets)"),
+                path=path)))
         if not watched(data):
-            self.stderr.write(f"{path}: the PAT lists no programme 0x{layout.PROGRAM_NUMBER:04X}: real boxes would "
-                              "not watch this stream's EWS")
+            self.stderr.write(str(LazyText(
+                pgettext_lazy("cli", "{path}: the PAT lists no programme 0x{program_number:04X}: real boxes would not "
+                                     "watch this stream's EWS"), path=path, program_number=layout.PROGRAM_NUMBER)))
         for item in decode(data, options["pid"], self._form(options)):
             self.stdout.write(json.dumps(item, ensure_ascii=False))
 
@@ -208,8 +227,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         signal.signal(signal.SIGTERM, lambda *a: service.stop())
         service.start()
-        self.stdout.write(f"EWS carousel on PID 0x{settings.EWS_PID:04X} to {', '.join(options['udp'])}; "
-                          f"Ctrl-C stops it")
+        self.stdout.write(str(LazyText(
+            pgettext_lazy("cli", "EWS carousel on PID 0x{ews_pid:04X} to {names}; Ctrl-C stops it"),
+            ews_pid=settings.EWS_PID, names=', '.join(options['udp']))))
         try:
             while service.is_alive():
                 time.sleep(0.5)

@@ -12,7 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from siaga.core.errors import LazyText
 from siaga.ews.layout import TMDW_FORMS
 from siaga.ews.receiver import PROFILES, State
 
@@ -34,17 +36,21 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from siaga.broadcast.stb import SetTopBox, StbHttpServer, describe
+        from siaga.broadcast.stb import OVERLAYS, POWER, SetTopBox, StbHttpServer, change_text, describe
 
         postcode = options["postcode"]
         if len(postcode) != 5 or not postcode.isdigit():
-            raise CommandError(f"--postcode must be 5 digits, not {postcode!r}")
+            raise CommandError(str(LazyText(
+                pgettext_lazy("cli", "--postcode must be 5 digits, not {postcode!r}"), postcode=postcode)))
         terminal = options["terminal"] or not options["http"]
 
         def printed(state: State, what: str) -> None:
             now = datetime.now(UTC).astimezone(JAKARTA)
-            self.stdout.write(f"{now:%H:%M:%S} WIB [{postcode}] {state.power:3} {state.overlay:10} "
-                              f"{state.level or '-':7} {'SUARA ' if state.sound else ''}{what}")
+            self.stdout.write(str(LazyText(
+                pgettext_lazy("cli", "{now:%H:%M:%S} WIB [{postcode}] {power:5} {overlay:13} {level:7} {sound}{what}"),
+                now=now, postcode=postcode, power=str(POWER.get(state.power, state.power)),
+                overlay=str(OVERLAYS.get(state.overlay, state.overlay)), level=state.level or "-",
+                sound=str(gettext_lazy("SUARA ")) if state.sound else "", what=change_text(what))))
             self.stdout.flush()
 
         try:
@@ -52,7 +58,8 @@ class Command(BaseCommand):
                             tmdw_form=options["tmdw_form"], on_change=printed if terminal else None)
             server = StbHttpServer(box, options["http"]) if options["http"] else None
         except (ValueError, OSError) as exc:
-            raise CommandError(f"cannot start the emulator: {exc}") from None
+            raise CommandError(str(LazyText(
+                pgettext_lazy("cli", "cannot start the emulator: {exc}"), exc=exc))) from None
         box.start()
         if server is not None:
             server.start()

@@ -5,7 +5,9 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import pgettext_lazy
 
+from siaga.core.errors import LazyText
 from siaga.formats import aml
 
 
@@ -23,6 +25,8 @@ class Command(BaseCommand):
             fix = aml.parse(text)
         except aml.AmlError as exc:
             where = f" (field {exc.field})" if exc.field else ""
-            self.stderr.write(f"siaga aml: malformed AML message{where}: {exc.message}")
+            self.stderr.write(str(LazyText(
+                pgettext_lazy("cli", "siaga aml: malformed AML message{where}: {message_}"), where=where,
+                message_=exc.message)))
             sys.exit(1)
         self.stdout.write(json.dumps(fix.as_json(), ensure_ascii=False, sort_keys=True))

@@ -7,8 +7,10 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import pgettext_lazy
 
 from siaga.calls.ami import AmiTranslator, HttpSink, run_adapter
+from siaga.core.errors import LazyText
 
 
 class Command(BaseCommand):
@@ -32,18 +34,19 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         logging.getLogger("siaga").setLevel(logging.INFO)
         if not options["secret"]:
-            raise CommandError("--secret (or SIAGA_AMI_SECRET) is required")
+            raise CommandError(str(pgettext_lazy("cli", "--secret (or SIAGA_AMI_SECRET) is required")))
         translator = AmiTranslator(options["extensions"].split(","), all_calls=options["all_calls"])
         if options["url"]:
             if not options["token"]:
-                raise CommandError("--url needs --token (or SIAGA_PBX_TOKEN)")
+                raise CommandError(str(pgettext_lazy("cli", "--url needs --token (or SIAGA_PBX_TOKEN)")))
             sink: Any = HttpSink(options["url"], options["token"])
         elif options["integration"]:
             sink = _direct_sink(options["integration"])
         else:
-            raise CommandError("give --url and --token, or --integration")
-        self.stdout.write(f"AMI adapter: {options['host']}:{options['port']} -> "
-                          f"{options['url'] or 'database (' + options['integration'] + ')'}")
+            raise CommandError(str(pgettext_lazy("cli", "give --url and --token, or --integration")))
+        self.stdout.write(str(LazyText(
+            pgettext_lazy("cli", "AMI adapter: {value}:{value2} -> {value3}"), value=options['host'],
+            value2=options['port'], value3=options['url'] or 'database (' + options['integration'] + ')')))
         asyncio.run(run_adapter(options["host"], options["port"], options["user"], options["secret"], sink,
                                 translator))
 
@@ -55,7 +58,7 @@ def _direct_sink(name: str) -> Any:
 
     integration = Integration.objects.filter(name=name, kind=Integration.Kind.PBX, active=True).first()
     if integration is None:
-        raise CommandError(f"no active PBX integration {name!r}")
+        raise CommandError(str(LazyText(pgettext_lazy("cli", "no active PBX integration {name!r}"), name=name)))
 
     @sync_to_async
     def store(payload: dict[str, Any]) -> None:

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import pgettext_lazy
 
 from siaga.calls import demo
 from siaga.core.demo import credentials_path
+from siaga.core.errors import LazyText
 
 
 class Command(BaseCommand):
@@ -54,14 +56,17 @@ class Command(BaseCommand):
         env = dict(os.environ, SIAGA_DATABASE_URL=f"sqlite:///{folder}/drill.sqlite3", SIAGA_VAR_DIR=str(folder),
                    SIAGA_HAZARD_POLLING="0")
         env.pop("SIAGA_REDIS_URL", None)
-        self.stdout.write(f"database of the drill: {folder}/drill.sqlite3 (migrate, load-reference) ...")
+        self.stdout.write(str(LazyText(
+            pgettext_lazy("cli", "database of the drill: {folder}/drill.sqlite3 (migrate, load-reference) ..."),
+            folder=folder)))
         self.stdout.flush()
         for step in (["migrate", "--noinput"], ["load-reference"]):
             done = subprocess.run([sys.executable, "-m", "siaga.cli", *step], env=env, capture_output=True,  # noqa: S603
                                   text=True, check=False)
             if done.returncode:
-                raise CommandError(f"the drill database could not be prepared ({' '.join(step)}): "
-                                   f"{done.stderr.strip()[-500:]}")
+                raise CommandError(str(LazyText(
+                    pgettext_lazy("cli", "the drill database could not be prepared ({names}): {value}"),
+                    names=' '.join(step), value=done.stderr.strip()[-500:])))
         args = ["demo", "tsunami", "--here", "--udp", options["udp"], "--interval", str(options["interval"]),
                 "--http-port", str(options["http_port"]), "--pause", str(options["pause"])]
         if options["keep"]:
@@ -71,7 +76,7 @@ class Command(BaseCommand):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         if code:
-            raise CommandError("the drill did not go as it should (see above)")
+            raise CommandError(str(pgettext_lazy("cli", "the drill did not go as it should (see above)")))
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["verb"] == "tsunami" and not options["here"]:
@@ -85,15 +90,17 @@ class Command(BaseCommand):
                                interval=options["interval"], http_port=options["http_port"],
                                pause=options["pause"], keep=options["keep"])
             except (RuntimeError, OSError) as exc:
-                raise CommandError(f"the drill cannot start: {exc}") from None
+                raise CommandError(str(LazyText(
+                    pgettext_lazy("cli", "the drill cannot start: {exc}"), exc=exc))) from None
             if not ok:
-                raise CommandError("the drill did not go as it should (see above)")
+                raise CommandError(str(pgettext_lazy("cli", "the drill did not go as it should (see above)")))
             return
         if options["verb"] == "roster":
             from siaga.shifts.demo import demo_roster
 
             for month, added in demo_roster(options["month"]):
-                self.stdout.write(f"demo roster {month}: {added} entries added")
+                self.stdout.write(str(LazyText(
+                    pgettext_lazy("cli", "demo roster {month}: {added} entries added"), month=month, added=added)))
             return
         if options["days"] is not None:
             options["minutes"] = options["days"] * 1440
@@ -101,11 +108,14 @@ class Command(BaseCommand):
         try:
             credentials = demo.load_credentials(path)
         except OSError as exc:
-            raise CommandError(f"cannot read {path} ({exc}); run `siaga load-demo` first") from exc
+            raise CommandError(str(LazyText(
+                pgettext_lazy("cli", "cannot read {path} ({exc}); run `siaga load-demo` first"), path=path,
+                exc=exc))) from exc
         if options["speed"] <= 0:
-            raise CommandError("--speed must be positive")
+            raise CommandError(str(pgettext_lazy("cli", "--speed must be positive")))
         total = asyncio.run(demo.run(options["url"], credentials, options["minutes"], options["speed"],
                                      options["backfill"], options["seed"], options["rate"],
                                      lambda line: self.stdout.write(line), options["fill_gap"],
                                      options["concurrency"]))
-        self.stdout.write(self.style.SUCCESS(f"{total} simulated calls sent to {options['url']}"))
+        self.stdout.write(self.style.SUCCESS(str(LazyText(
+            pgettext_lazy("cli", "{total} simulated calls sent to {value}"), total=total, value=options['url']))))

@@ -11,6 +11,9 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import pgettext_lazy
+
+from siaga.core.errors import LazyText
 
 
 class Command(BaseCommand):
@@ -33,13 +36,15 @@ class Command(BaseCommand):
         from siaga.core.models import AuditChainHead, AuditSeal
 
         if options["verb"] == "seal":
-            self.stdout.write(f"sealed {seal_pending('all')} audit row(s)")
+            self.stdout.write(str(LazyText(
+                pgettext_lazy("cli", "sealed {seal_pending} audit row(s)"), seal_pending=seal_pending('all'))))
             return
         if options["verb"] == "head":
             last = AuditSeal.objects.order_by("-id").values_list("id", "hash").first()
             recorded = AuditChainHead.objects.filter(name="default").values_list("last_hash", flat=True).first()
             if last is not None and recorded not in (None, last[1]):
-                self.stderr.write("the chain head and the last seal disagree: run `siaga audit verify`")
+                self.stderr.write(str(
+                    pgettext_lazy("cli", "the chain head and the last seal disagree: run `siaga audit verify`")))
                 sys.exit(1)
             self.stdout.write(f"{last[0]}:{last[1]}" if last else "0:")
             return
@@ -56,9 +61,10 @@ class Command(BaseCommand):
                                           "anchor": report.anchor, "problems": report.problems}))
         else:
             state = "intact" if report.ok else "BROKEN"
-            self.stdout.write(f"audit chain {state}: {report.seals} seal(s) over {report.rows} row(s), "
-                              f"{report.unsealed} unsealed")
-            self.stdout.write(f"head: {report.anchor}")
+            self.stdout.write(str(LazyText(
+                pgettext_lazy("cli", "audit chain {state}: {seals} seal(s) over {rows} row(s), {unsealed} unsealed"),
+                state=state, seals=report.seals, rows=report.rows, unsealed=report.unsealed)))
+            self.stdout.write(str(LazyText(pgettext_lazy("cli", "head: {anchor}"), anchor=report.anchor)))
             for problem in report.problems:
                 self.stdout.write(f"  {problem}")
         if not report.ok:

@@ -4,8 +4,10 @@ import secrets
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import pgettext_lazy
 
 from siaga.core import audit
+from siaga.core.errors import LazyText
 from siaga.core.models import Integration
 from siaga.core.roles import Principal
 
@@ -26,16 +28,18 @@ class Command(BaseCommand):
         actor = Principal.system("system:cli")
         if options["verb"] == "create":
             if Integration.objects.filter(name=options["name"]).exists():
-                raise CommandError(f"integration {options['name']!r} exists; use rotate")
+                raise CommandError(str(LazyText(
+                    pgettext_lazy("cli", "integration {value!r} exists; use rotate"), value=options['name'])))
             integration = Integration.objects.create(name=options["name"], kind=options["kind"],
                                                      hmac_secret=secrets.token_hex(32) if options["hmac"] else "")
             audit.record(actor, "integration.create", integration, after={"kind": integration.kind})
         else:
             integration = Integration.objects.filter(name=options["name"]).first()
             if integration is None:
-                raise CommandError(f"no integration {options['name']!r}")
+                raise CommandError(str(LazyText(
+                    pgettext_lazy("cli", "no integration {value!r}"), value=options['name'])))
             audit.record(actor, "integration.rotate", integration)
         token = integration.rotate_token()
-        self.stdout.write(f"token: {token}")
+        self.stdout.write(f"token: {token}")  # scripts read these two lines as they are
         if integration.hmac_secret:
             self.stdout.write(f"hmac secret: {integration.hmac_secret}")

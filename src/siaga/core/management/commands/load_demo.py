@@ -4,8 +4,10 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import pgettext_lazy
 
 from siaga.core.demo import DEMO_USERS, credentials_path, load_demo
+from siaga.core.errors import LazyText
 
 
 class Command(BaseCommand):
@@ -16,8 +18,9 @@ class Command(BaseCommand):
             load_demo()
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS("demo logins (for the demo only):"))
+        self.stdout.write(self.style.SUCCESS(str(pgettext_lazy("cli", "demo logins (for the demo only):"))))
         for username, role, agency, _ext, password in DEMO_USERS:
             suffix = f", {agency}" if agency else ""
             self.stdout.write(f"  {username:<11} {password:<22} ({role}{suffix})")
-        self.stdout.write(f"demo tokens written to {credentials_path()}")
+        self.stdout.write(str(LazyText(
+            pgettext_lazy("cli", "demo tokens written to {credentials_path}"), credentials_path=credentials_path())))

@@ -3,7 +3,9 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import pgettext_lazy
 
+from siaga.core.errors import LazyText
 from siaga.core.reference import ReferenceDataError, load_all
 
 
@@ -18,6 +20,9 @@ class Command(BaseCommand):
         try:
             report = load_all(reset=options["reset"])
         except ReferenceDataError as exc:
-            raise CommandError(f"reference data is inconsistent: {exc}") from exc
-        created = ", ".join(f"{k} {v}" for k, v in sorted(report.created.items())) or "nothing"
-        self.stdout.write(self.style.SUCCESS(f"reference data loaded; created: {created}"))
+            raise CommandError(str(LazyText(
+                pgettext_lazy("cli", "reference data is inconsistent: {exc}"), exc=exc))) from exc
+        created = (", ".join(f"{k} {v}" for k, v in sorted(report.created.items()))
+                   or str(pgettext_lazy("cli", "nothing")))
+        self.stdout.write(self.style.SUCCESS(str(LazyText(
+            pgettext_lazy("cli", "reference data loaded; created: {created}"), created=created))))

@@ -11,6 +11,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import pgettext_lazy
+
+from siaga.core.errors import LazyText
 
 
 class Command(BaseCommand):
@@ -36,13 +39,17 @@ class Command(BaseCommand):
             _demo_feeds()
             if not settings.EWS_UDP and not options["no_workers"]:
                 settings.EWS_UDP = [DEMO_EWS]
-                self.stdout.write(f"EWS carousel on udp://{DEMO_EWS}; watch it on a set-top box: `siaga stb --udp "
-                                  f"{DEMO_EWS} --postcode 42431 --http 127.0.0.1:8121`, then http://127.0.0.1:8121/")
+                self.stdout.write(str(LazyText(
+                    pgettext_lazy("cli", "EWS carousel on udp://{where}; watch it on a set-top box: `siaga stb "
+                                         "--udp {where} --postcode 42431 --http 127.0.0.1:8121`, then "
+                                         "http://127.0.0.1:8121/"), where=DEMO_EWS)))
         if not options["no_workers"]:
             from siaga.core import background
 
             background.start()
-        self.stdout.write(f"Siaga112 on http://{host}:{port}/ (database: {settings.DATABASES['default']['ENGINE']})")
+        self.stdout.write(str(LazyText(
+            pgettext_lazy("cli", "Siaga112 on http://{host}:{port}/ (database: {value})"), host=host, port=port,
+            value=settings.DATABASES['default']['ENGINE'])))
         uvicorn.run(
             "siaga.config.asgi:application",
             host=host,

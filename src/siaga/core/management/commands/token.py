@@ -6,8 +6,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from siaga.core import audit
+from siaga.core.errors import LazyText
 from siaga.core.models import ApiToken
 from siaga.core.roles import Principal
 
@@ -28,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         user = get_user_model().objects.filter(username=options["username"]).first()
         if user is None:
-            raise CommandError(f"no user {options['username']!r}")
+            raise CommandError(str(LazyText(pgettext_lazy("cli", "no user {value!r}"), value=options['username'])))
         actor = Principal.system("system:cli")
         if options["verb"] == "create":
             expires = timezone.now() + timedelta(days=options["days"]) if options["days"] else None
@@ -43,4 +45,4 @@ class Command(BaseCommand):
                 token.save(update_fields=["revoked_at"])
                 audit.record(actor, "token.revoke", token)
                 count += 1
-            self.stdout.write(f"revoked {count} token(s)")
+            self.stdout.write(str(LazyText(pgettext_lazy("cli", "revoked {count} token(s)"), count=count)))

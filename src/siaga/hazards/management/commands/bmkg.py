@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import pgettext_lazy
 
+from siaga.core.errors import LazyText
 from siaga.formats import feeds
 from siaga.formats.errors import FormatError
 from siaga.formats.quake import iso_utc
@@ -93,16 +95,22 @@ class Command(BaseCommand):
                 data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
                 document = feeds.read_each(data, _source_from_name(name))
             except OSError as exc:
-                self.stderr.write(f"siaga bmkg: {name}: cannot read ({exc.strerror or exc})")
+                self.stderr.write(str(LazyText(
+                    pgettext_lazy("cli", "siaga bmkg: {name}: cannot read ({value})"), name=name,
+                    value=exc.strerror or exc)))
                 failed = True
                 continue
             except FormatError as exc:
                 field = f" (field {exc.field})" if exc.field else ""
-                self.stderr.write(f"siaga bmkg: {name}{field}: {exc.message}")
+                self.stderr.write(str(LazyText(
+                    pgettext_lazy("cli", "siaga bmkg: {name}{field_}: {message_}"), name=name, field_=field,
+                    message_=exc.message)))
                 failed = True
                 continue
             for bad in document.bad:  # a bad record is named; the others are still classified
-                self.stderr.write(f"siaga bmkg: {name} record {bad.index} (field {bad.field}): {bad.message}")
+                self.stderr.write(str(LazyText(
+                    pgettext_lazy("cli", "siaga bmkg: {name} record {index} (field {field_}): {message_}"), name=name,
+                    index=bad.index, field_=bad.field, message_=bad.message)))
                 failed = True
             readings = document.readings
             if not options["all"]:
@@ -122,7 +130,9 @@ class Command(BaseCommand):
         if not once:
             logging.getLogger("siaga").setLevel(logging.INFO)
             threads = poller.start_all()
-            self.stdout.write(f"polling {len(threads)} feeds every {settings.POLL_INTERVAL_SECONDS:g} s; Ctrl-C stops")
+            self.stdout.write(str(LazyText(
+                pgettext_lazy("cli", "polling {len} feeds every {poll_interval_seconds:g} s; Ctrl-C stops"),
+                len=len(threads), poll_interval_seconds=settings.POLL_INTERVAL_SECONDS)))
             try:
                 for thread in threads:
                     thread.join()
@@ -144,8 +154,9 @@ class Command(BaseCommand):
 
         server = ReplayServer(options["host"], options["port"], token=options["token"],
                               recorded=not options["empty"])
-        self.stdout.write(f"BMKG replay on {server.url}/DataMKG/TEWS/autogempa.json (InaTEWS: {server.url}"
-                          f"/inatews/warning.json); Ctrl-C stops")
+        self.stdout.write(str(LazyText(
+            pgettext_lazy("cli", "BMKG replay on {url}/DataMKG/TEWS/autogempa.json (InaTEWS: "
+                                 "{url2}/inatews/warning.json); Ctrl-C stops"), url=server.url, url2=server.url)))
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -159,10 +170,13 @@ class Command(BaseCommand):
             response = httpx.post(options["replay"].rstrip("/") + "/control/publish", json=body, timeout=5,
                                   headers={"X-Replay-Token": options["token"]})
         except httpx.HTTPError as exc:
-            self.stderr.write(f"siaga bmkg publish: {options['replay']}: {exc}")
+            self.stderr.write(str(LazyText(
+                pgettext_lazy("cli", "siaga bmkg publish: {value}: {exc}"), value=options['replay'], exc=exc)))
             sys.exit(1)
         if response.status_code != 200:
-            self.stderr.write(f"siaga bmkg publish: {response.status_code} {response.text}")
+            self.stderr.write(str(LazyText(
+                pgettext_lazy("cli", "siaga bmkg publish: {status_code} {text}"), status_code=response.status_code,
+                text=response.text)))
             sys.exit(1)
         self.stdout.write(response.text)
 

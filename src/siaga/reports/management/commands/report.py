@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import pgettext_lazy
 
-from siaga.core.errors import ActionError
+from siaga.core.errors import ActionError, LazyText
 from siaga.reports import compute, export, period
 
 
@@ -72,12 +73,13 @@ class Command(BaseCommand):
         progress("data")
         if not compute.has_data(report) and not options["allow_empty"]:
             progress.finish()
-            raise CommandError(f"no calls or incidents in {chosen.label} ({chosen.slug}); nothing to report "
-                               "(use --allow-empty to write an empty report)")
+            raise CommandError(str(LazyText(
+                pgettext_lazy("cli", "no calls or incidents in {label} ({slug}); nothing to report (use --allow-empty "
+                                     "to write an empty report)"), label=chosen.label, slug=chosen.slug)))
         fmt = options["format"]
         if fmt == "pdf":
             if options["out"] == "-":
-                raise CommandError("a PDF needs --out FILE")
+                raise CommandError(str(pgettext_lazy("cli", "a PDF needs --out FILE")))
             try:
                 content = export.to_pdf(report, progress)
             except RuntimeError as exc:
@@ -96,4 +98,6 @@ class Command(BaseCommand):
         progress("write")
         progress.finish()
         if options["out"] != "-":
-            self.stderr.write(f"{chosen.label}: {fmt} written to {options['out']} ({len(content)} bytes)")
+            self.stderr.write(str(LazyText(
+                pgettext_lazy("cli", "{label}: {fmt} written to {value} ({len} bytes)"), label=chosen.label, fmt=fmt,
+                value=options['out'], len=len(content))))

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import pgettext_lazy
 
-from siaga.core.errors import ActionError
+from siaga.core.errors import ActionError, LazyText
 from siaga.core.roles import Principal
 from siaga.shifts import actions, queries
 
@@ -17,7 +18,8 @@ def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise CommandError(str(LazyText(
+            pgettext_lazy("cli", "{value!r} is not a date (YYYY-MM-DD)"), value=value))) from None
 
 
 class Command(BaseCommand):
@@ -51,20 +53,25 @@ class Command(BaseCommand):
     def _check(self, actor: Principal, options: dict[str, Any]) -> None:
         first, last = _date(options["first"]), _date(options["last"])
         if last < first:
-            raise CommandError(f"--to {last} is before --from {first}")
+            raise CommandError(str(LazyText(
+                pgettext_lazy("cli", "--to {last} is before --from {first}"), last=last, first=first)))
         result = queries.coverage(first, last)
         if options["json"]:
             self.stdout.write(json.dumps({"understaffed": result.understaffed, "too_long": result.too_long}))
         else:
             for row in result.understaffed:
-                self.stdout.write(f"UNDERSTAFFED {row['date']} {row['shift_name']}: {row['operators']}/"
-                                  f"{row['min_operators']} operators, {row['supervisors']}/{row['min_supervisors']} "
-                                  "supervisors")
+                self.stdout.write(str(LazyText(
+                    pgettext_lazy("cli", "UNDERSTAFFED {value} {value2}: {value3}/{value4} operators, "
+                                         "{value5}/{value6} supervisors"), value=row['date'], value2=row['shift_name'],
+                                         value3=row['operators'], value4=row['min_operators'],
+                                         value5=row['supervisors'], value6=row['min_supervisors'])))
             for row in result.too_long:
-                self.stdout.write(f"TOO LONG {row['user']}: {row['shifts']} shifts in a row, "
-                                  f"{row['from']} .. {row['to']}")
+                self.stdout.write(str(LazyText(
+                    pgettext_lazy("cli", "TOO LONG {value}: {value2} shifts in a row, {value3} .. {value4}"),
+                    value=row['user'], value2=row['shifts'], value3=row['from'], value4=row['to'])))
             if result.ok:
-                self.stdout.write(self.style.SUCCESS(f"the roster from {first} to {last} is complete"))
+                self.stdout.write(self.style.SUCCESS(str(LazyText(
+                    pgettext_lazy("cli", "the roster from {first} to {last} is complete"), first=first, last=last))))
         if not result.ok:
             sys.exit(1)
 
@@ -84,10 +91,12 @@ class Command(BaseCommand):
         try:
             text = Path(options["file"]).read_text(encoding="utf-8")
         except OSError as exc:
-            raise CommandError(f"cannot read {options['file']}: {exc}") from exc
+            raise CommandError(str(LazyText(
+                pgettext_lazy("cli", "cannot read {value}: {exc}"), value=options['file'], exc=exc))) from exc
         result = actions.do_import_roster(actor, options["month"], text)
-        self.stdout.write(self.style.SUCCESS(f"roster {options['month']}: {result.added} added, {result.removed} "
-                                             f"removed, {result.kept} kept (already worked)"))
+        self.stdout.write(self.style.SUCCESS(str(LazyText(
+            pgettext_lazy("cli", "roster {value}: {added} added, {removed} removed, {kept} kept (already worked)"),
+            value=options['month'], added=result.added, removed=result.removed, kept=result.kept))))
 
     def _attribute(self, actor: Principal, options: dict[str, Any]) -> None:
         from siaga.calls.models import Call
@@ -100,4 +109,4 @@ class Command(BaseCommand):
         for incident in Incident.objects.filter(shift__isnull=True).only("id", "created_at"):
             Incident.objects.filter(pk=incident.pk).update(shift_id=queries.shift_id_at(incident.created_at))
             done += 1
-        self.stdout.write(f"{done} records attributed to their shift")
+        self.stdout.write(str(LazyText(pgettext_lazy("cli", "{done} records attributed to their shift"), done=done)))

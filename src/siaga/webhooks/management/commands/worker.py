@@ -6,8 +6,10 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import pgettext_lazy
 
 from siaga.core import background
+from siaga.core.errors import LazyText
 
 
 class Command(BaseCommand):
@@ -21,7 +23,8 @@ class Command(BaseCommand):
         threads = background.start(polling=False if options["no_polling"] else None)
         stopping = {"now": False}
         signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
-        self.stdout.write(f"worker running ({len(threads)} threads); Ctrl-C to stop")
+        self.stdout.write(str(LazyText(
+            pgettext_lazy("cli", "worker running ({len} threads); Ctrl-C to stop"), len=len(threads))))
         try:
             while not stopping["now"] and all(t.is_alive() for t in threads):
                 time.sleep(0.5)
