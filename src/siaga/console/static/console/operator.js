@@ -4,6 +4,7 @@
   const S = window.Siaga;
   const { el } = S;
   const gettext = S.t;
+  const pgettext = (context, text) => (window.pgettext ? window.pgettext(context, text) : text);
   const root = document.getElementById("console");
   const me = Number(root.dataset.userId);
   const canClose = root.dataset.supervisor === "1";
@@ -16,7 +17,8 @@
 
   const TAGS = { g: "ghost", p: "prank", i: "information" };
   const TAG_LABEL = { normal: gettext("Normal"), ghost: gettext("Ghost"), prank: gettext("Prank"), information: gettext("Informasi"),
-                      abandoned: gettext("Tak terjawab"), test: gettext("Uji coba"), "": gettext("Belum ditandai") };
+                      abandoned: gettext("Tak terjawab"), test: gettext("Uji coba"), "": gettext("Belum ditandai"),
+                      untagged: gettext("Belum ditandai") };
   const STATE_LABEL = { ringing: gettext("Berdering"), active: gettext("Berlangsung"), ended: gettext("Berakhir") };
 
   // ---------------------------------------------------------------- calls
@@ -26,6 +28,15 @@
     state.calls = new Map(rows.map((c) => [c.id, c]));
     renderQueue();
     if (!state.selected || !state.calls.has(state.selected)) selectNext();
+  }
+
+  // The caller's number as the operator reads it; a withheld one ("anonymous" from the PBX) says so.
+  function number(call) {
+    if (call.caller) return call.caller;
+    if (call.caller_withheld || !call.caller_raw || /^(anonymous|unknown|private|restricted)$/i.test(call.caller_raw)) {
+      return gettext("nomor disembunyikan");
+    }
+    return call.caller_raw;
   }
 
   // A call is mine once I answered it; a ringing call is nobody's yet. Others' calls are theirs.
@@ -111,7 +122,7 @@
       class: ["call", c.state, c.id === state.selected ? "selected" : "", c.caller_blocked ? "blocked" : "",
               c.outcome ? "tagged" : "", isOthers(c) ? "others" : ""].join(" "),
       "data-call": c.id, onclick: () => select(c.id),
-    }, el("span", { class: "num", text: c.caller || c.caller_raw || gettext("disembunyikan") }),
+    }, el("span", { class: "num", text: number(c) }),
        el("span", { class: "st", text: STATE_LABEL[c.state] || c.state }),
        el("span", { class: "ago", text: S.ago(c.offered_at) }),
        c.outcome ? el("span", { class: "tag t-" + c.outcome, text: TAG_LABEL[c.outcome] || c.outcome }) : null,
@@ -140,7 +151,7 @@
     document.title = ringing.length ? `(${ringing.length}) ${gettext("Berdering")} · ${baseTitle}` : baseTitle;
     banner.hidden = ringing.length === 0;
     banner.textContent = ringing.length
-      ? `${gettext("Panggilan masuk")}: ${ringing.map((c) => c.caller || c.caller_raw || gettext("disembunyikan")).join(", ")}`
+      ? `${gettext("Panggilan masuk")}: ${ringing.map(number).join(", ")}`
       : "";
     const toggle = document.getElementById("ring-toggle");
     toggle.setAttribute("aria-pressed", String(!ring.muted));
@@ -186,7 +197,7 @@
     const fix = latestFix();
     S.fill(box,
       el("div", { class: "call-head" },
-        el("strong", { class: "big", id: "call-number", text: call.caller || call.caller_raw || gettext("disembunyikan") }),
+        el("strong", { class: "big", id: "call-number", text: number(call) }),
         el("span", { class: "st " + call.state, text: STATE_LABEL[call.state] || call.state }),
         call.outcome ? el("span", { class: "tag t-" + call.outcome, id: "call-tag",
                                     text: TAG_LABEL[call.outcome] }) : null,
@@ -200,10 +211,10 @@
                                              : gettext("belum ada") })),
       h ? el("div", { class: "history" },
         el("strong", { text: gettext("Riwayat nomor") + ": " }),
-        `${h.total_calls} ${gettext("panggilan")}`,
+        S.count(h.total_calls, pgettext("satu", "panggilan"), pgettext("banyak", "panggilan")),
         ...Object.entries(h.by_outcome).map(([k, v]) => el("span", { class: "tag t-" + k, text: `${TAG_LABEL[k] || k} ${v}` })),
         el("span", { id: "strikes", class: h.blocked ? "badge red" : "badge",
-                     text: `${gettext("pelanggaran")}: ${h.strikes} · ${gettext("berikutnya")}: ${h.next_stage}` }),
+                     text: `${gettext("pelanggaran")}: ${h.strikes} · ${gettext("berikutnya")}: ${S.stage(h.next_stage)}` }),
         canClose && (h.blocked || h.strikes) ? el("button", { type: "button", id: "lift", onclick: () => lift(h.caller) },
                                                  gettext("Cabut sanksi")) : null)
         : null,
@@ -590,12 +601,12 @@
     const box = document.getElementById("shift");
     if (!now.shift) { box.replaceChildren(el("span", { class: "muted", text: gettext("Belum ada definisi shift.") })); return; }
     const mine = now.my_attendance;
-    const parts = [el("strong", { text: `${gettext("Shift")} ${now.shift.name} ${now.shift.date}` }),
-                   el("span", { class: "muted", text: `${S.time(now.shift.starts_at)}–${S.time(now.shift.ends_at)}` })];
+    const parts = [el("strong", { text: `${gettext("Shift")} ${S.shiftName(now.shift.name)} · ${S.day(now.shift.date)}` }),
+                   el("span", { class: "muted", text: `${S.clock(now.shift.starts_at)}–${S.clock(now.shift.ends_at)} WIB` })];
     if (mine) {
       parts.push(el("span", { class: mine.late_minutes ? "badge red" : "badge",
-                              text: `${gettext("bertugas sejak")} ${S.time(mine.started_at)}` +
-                                    (mine.late_minutes ? ` (${gettext("terlambat")} ${mine.late_minutes} ${gettext("mnt")})` : "") }));
+                              text: `${gettext("bertugas sejak")} ${S.clock(mine.started_at)}` +
+                                    (mine.late_minutes ? ` (${gettext("terlambat")} ${S.minutes(mine.late_minutes)})` : "") }));
       parts.push(el("button", { type: "button", id: "end-shift", onclick: () => attendance("end") }, gettext("Akhiri shift")));
     } else {
       parts.push(el("button", { type: "button", id: "start-shift", class: "primary", onclick: () => attendance("start") },

@@ -58,20 +58,58 @@
     return () => source && source.close();
   }
 
-  const wib = new Intl.DateTimeFormat("id-ID", {
+  // Times are shown in WIB, written the way the page's language writes them (11.05 / 11:05).
+  const LANG = (document.documentElement.lang || "id").startsWith("en") ? "en" : "id";
+  const LOCALE = LANG === "en" ? "en-GB" : "id-ID";
+  const wib = new Intl.DateTimeFormat(LOCALE, {
     timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
   });
-  const wibDate = new Intl.DateTimeFormat("id-ID", {
-    timeZone: "Asia/Jakarta", day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit", hour12: false,
+  const wibClock = new Intl.DateTimeFormat(LOCALE, {
+    timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit", hour12: false,
+  });
+  const wibDate = new Intl.DateTimeFormat(LOCALE, {
+    timeZone: "Asia/Jakarta", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hour12: false,
+  });
+  const longDay = new Intl.DateTimeFormat(LOCALE, {
+    timeZone: "UTC", weekday: "short", day: "numeric", month: "short", year: "numeric",
   });
   function time(iso) { return iso ? wib.format(new Date(iso)) : "—"; }
+  function clock(iso) { return iso ? wibClock.format(new Date(iso)) : "—"; }
   function dateTime(iso) { return iso ? wibDate.format(new Date(iso)) : "—"; }
+  /* A calendar day (YYYY-MM-DD) with its weekday: "Rab, 2 Des 2026". */
+  function day(isoDate) { return isoDate ? longDay.format(new Date(isoDate + "T00:00:00Z")) : "—"; }
   function ago(iso) {
     if (!iso) return "";
     const s = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
     if (s < 60) return s + " " + gettext("dtk");
     if (s < 3600) return Math.floor(s / 60) + " " + gettext("mnt");
     return Math.floor(s / 3600) + " " + gettext("jam");
+  }
+  /* A length of time in minutes as a person says it: "45 mnt", "3 jam 23 mnt". */
+  function minutes(n) {
+    const value = Math.round(Number(n) || 0);
+    if (value < 60) return `${value} ${gettext("mnt")}`;
+    const rest = value % 60;
+    return `${Math.floor(value / 60)} ${gettext("jam")}` + (rest ? ` ${rest} ${gettext("mnt")}` : "");
+  }
+  /* "1 panggilan" / "1 call", "3 calls": Indonesian has one form, English two (`one` and `many` are the
+     page's words for each, e.g. pgettext("satu", "panggilan") and pgettext("banyak", "panggilan")). */
+  function count(n, one, many) {
+    return `${n} ${LANG === "en" && n !== 1 ? many : one}`;
+  }
+  // The shift names the demo and most cities use, in the page's language (others as they are).
+  const SHIFT_NAMES = { Pagi: gettext("Pagi"), Siang: gettext("Siang"), Malam: gettext("Malam"), Sore: gettext("Sore") };
+  function shiftName(name) { return SHIFT_NAMES[name] || name || ""; }
+  /* The next sanction for a number, from its configured label ("warn", "24h", "3d", "permanent"). */
+  function stage(label) {
+    if (!label) return "—";
+    if (label === "warn") return gettext("peringatan");
+    if (label === "permanent") return gettext("blokir permanen");
+    const hours = /^(\d+)h$/.exec(label);
+    if (hours) return `${gettext("blokir")} ${hours[1]} ${gettext("jam")}`;
+    const days = /^(\d+)d$/.exec(label);
+    if (days) return `${gettext("blokir")} ${days[1]} ${gettext("hari")}`;
+    return label;
   }
 
   function el(tag, attrs, ...children) {
@@ -126,6 +164,6 @@
     cancelled: gettext("Ditarik"),
   };
 
-  window.Siaga = { t, api, live, time, dateTime, ago, el, fill, debounce, toast, typing, PRIORITY_COLOURS,
+  window.Siaga = { t, api, live, time, clock, dateTime, day, ago, minutes, count, shiftName, stage, LANG, el, fill, debounce, toast, typing, PRIORITY_COLOURS,
                    INCIDENT_STATUS, DISPATCH_STATUS };
 })();

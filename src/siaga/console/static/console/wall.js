@@ -68,13 +68,14 @@
     const [now, online] = await Promise.all([S.api("GET", "/shifts/current"), S.api("GET", "/presence")]);
     const duty = document.getElementById("duty");
     const flag = document.getElementById("handover-flag");
-    document.getElementById("shift-name").textContent = now.shift ? `${now.shift.name} ${S.time(now.shift.starts_at)}–${S.time(now.shift.ends_at)}` : "";
+    document.getElementById("shift-name").textContent = now.shift
+      ? `${S.shiftName(now.shift.name)} ${S.clock(now.shift.starts_at)}–${S.clock(now.shift.ends_at)}` : "";
     const people = now.shift ? now.shift.people : [];
     if (people.length) {  // the roster: planned people, present or not
       duty.replaceChildren(...people.map((p) => el("li", { class: p.started_at && !p.ended_at ? "present" : "absent" },
         el("span", { text: p.name + (p.role === "supervisor" ? " (S)" : "") }),
-        el("span", { class: "muted", text: p.started_at ? (p.ended_at ? gettext("selesai") : S.time(p.started_at) +
-          (p.late_minutes ? ` +${p.late_minutes}′` : "")) : gettext("belum hadir") }))));
+        el("span", { class: "muted", text: p.started_at ? (p.ended_at ? gettext("selesai") : S.clock(p.started_at) +
+          (p.late_minutes ? ` (${gettext("terlambat")} ${S.minutes(p.late_minutes)})` : "")) : gettext("belum hadir") }))));
     } else {  // no roster yet: who is logged in
       duty.replaceChildren(...online.map((p) => el("li", {},
         el("span", { text: p.name }), el("span", { class: "muted", text: p.roles.join(", ") }))));
