@@ -61,6 +61,7 @@ bench: setup
 
 messages: setup
 	cd src/siaga && ../../$(SIAGA) makemessages -l en -l id --no-obsolete && ../../$(SIAGA) makemessages -l en -d djangojs --no-obsolete
+	$(BIN)/python -m siaga.core.catalogues
 	$(SIAGA) compile-translations
 
 clean-var:

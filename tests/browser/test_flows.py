@@ -1,5 +1,6 @@
 """The whole flow of a 112 call in real Chromium: tag by keyboard, incident and dispatch, agency, wall, languages."""
 
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -199,12 +200,29 @@ def test_roster_page_shows_coverage_and_supervisors_edit_it(login: Any, site: Se
     before = int(page.inner_text("#problem-count"))
     page.click(f"{cell} button[type=submit]")
     page.wait_for_selector(f"{cell} .person", timeout=5000)
-    assert "operator" in page.inner_text(cell)
+    assert "Operator Demo" in page.inner_text(cell)  # people by their names, not their logins
     exported = page.request.get(f"{site.url}/api/v1/roster/export?month={month}").text()
     assert f"{month}-15,pagi,operator,operator" in exported
+    # dates say their weekday; the role picker says what it picks
+    assert re.match(r"^\w{3}, 15 ", page.inner_text(f"th[data-date='{month}-15']"))
+    assert page.eval_on_selector(f"{cell} select[name=role]", "s => [...s.options].map(o => o.text)") == [
+        "Operator", "Supervisor"]
+    # a removal asks first: dismissing the question keeps the entry
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click(f"{cell} .person .x")
+    time.sleep(0.5)
+    assert page.locator(f"{cell} .person").count() == 1
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.click(f"{cell} .person .x")
     page.wait_for_function(f"!document.querySelector(\"{cell} .person\")", timeout=5000)
+    assert "Operator Demo" in questions[0]
     assert int(page.inner_text("#problem-count")) == before
+    page.click("#undo-button")  # ... and can be undone
+    page.wait_for_selector(f"{cell} .person", timeout=5000)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"{cell} .person .x")
+    page.wait_for_function(f"!document.querySelector(\"{cell} .person\")", timeout=5000)
     screenshot(page, "roster")
     # an operator reads the roster but cannot edit it
     operator = login("operator")

@@ -44,3 +44,10 @@ def test_every_english_code_text_has_its_indonesian_translation() -> None:
     broken = [m.id for m in found if m.string and not (placeholders(m.string) <= placeholders(m.id)
                                                        and placeholders(m.id) - placeholders(m.string) <= {"plural"})]
     assert missing == [] and broken == []
+
+
+def test_the_english_of_code_texts_is_their_msgid_not_a_guess() -> None:
+    """gettext's fuzzy guesses ("tag" -> "latitude") are cleared by `make messages` for those texts."""
+    guessed = [m.id for domain in ("django", "djangojs") for m in entries("en", domain)
+               if m.context in CODE_CONTEXTS and (m.string or m.fuzzy)]
+    assert guessed == []

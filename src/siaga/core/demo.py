@@ -29,6 +29,9 @@ DEMO_USERS = [
     ("wall", "wall", None, None, "demo-wall-112"),
     ("admin", "admin", None, None, "demo-admin-112"),
 ]
+# the names people see (the roster, the wall, handovers) instead of the login names
+DEMO_NAMES = {"operator": ("Operator", "Demo"), "supervisor": ("Supervisor", "Demo"), "damkar": ("Petugas", "Damkar"),
+              "wall": ("Layar", "CC"), "admin": ("Admin", "Demo")}
 
 
 def credentials_path() -> Path:
@@ -45,6 +48,8 @@ def load_demo() -> dict[str, Any]:
         user, created = user_model.objects.get_or_create(username=username)
         if created:
             user.set_password(password)
+        if not user.first_name:
+            user.first_name, user.last_name = DEMO_NAMES[username]
         user.is_staff = role == "admin"
         user.is_superuser = role == "admin"
         user.save()

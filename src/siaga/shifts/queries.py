@@ -153,9 +153,11 @@ def coverage(first: date, last: date) -> Coverage:
     order = {s.pk: i for i, s in enumerate(extended)}
     people: dict[int, list[int]] = {}
     names: dict[int, str] = {}
+    full: dict[int, str] = {}
     for entry in RosterEntry.objects.filter(shift__in=extended).select_related("user"):
         people.setdefault(entry.user_id, []).append(order[entry.shift_id])
         names[entry.user_id] = entry.user.get_username()
+        full[entry.user_id] = entry.user.get_full_name() or entry.user.get_username()
     for user_id, positions in people.items():
         positions.sort()
         run_start = previous = positions[0]
@@ -166,7 +168,7 @@ def coverage(first: date, last: date) -> Coverage:
             length = previous - run_start + 1
             if length > MAX_CONSECUTIVE and extended[previous].date >= first:
                 result.too_long.append({
-                    "user": names[user_id], "shifts": length,
+                    "user": names[user_id], "name": full[user_id], "shifts": length,
                     "from": f"{extended[run_start].date.isoformat()} {extended[run_start].definition.code}",
                     "to": f"{extended[previous].date.isoformat()} {extended[previous].definition.code}"})
             if position is not None:
