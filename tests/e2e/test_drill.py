@@ -9,7 +9,7 @@ from tests import clock
 
 def test_the_tsunami_drill_end_to_end() -> None:
     port = random.randint(20000, 60000)
-    done = subprocess.run([*clock.siaga(), "demo", "tsunami", "--pause", "0.5", "--http-port", "0",
+    done = subprocess.run([*clock.siaga(), "demo", "tsunami", "--pause", "0.5", "--pace", "1", "--http-port", "0",
                            "--udp", f"239.255.112.1:{port}"], capture_output=True, text=True, timeout=240, check=False)
     out = done.stdout
     assert done.returncode == 0, out + done.stderr

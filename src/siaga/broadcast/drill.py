@@ -113,9 +113,30 @@ class Drill:
         return "\n".join(lines)
 
 
+DEFAULT_PACE = 15.0  # seconds each state is held: time for a person to look at every box's screen
+
+
+def hold(seconds: float, out: Callable[[str], None]) -> None:
+    """Keep what is on the screens for ``seconds`` (the drill's pace), saying so when it is long."""
+    if seconds >= 3:
+        out(f"  (tampilan ini ditahan {seconds:g} dtk: lihat layar tiap STB)")
+    time.sleep(max(0.0, seconds))
+
+
+def wait_for_key(out: Callable[[str], None], read: Callable[[], str] = input) -> None:
+    """Until Enter is pressed (or Ctrl-C); with no keyboard (stdin closed), until Ctrl-C."""
+    out("Emulator tetap berjalan; tekan Enter (atau Ctrl-C) untuk berhenti.")
+    try:
+        read()
+    except EOFError:
+        while True:
+            time.sleep(1)
+
+
 def run(out: Callable[[str], None], *, udp: str = GROUP, interval: float = 1.0, http_port: int | None = 8121,
-        pause: float = 5.0, keep: bool = False) -> bool:
-    """The three steps of the drill, printed. True when every box showed what it should at every step."""
+        pause: float = 5.0, keep: bool = False, pace: float = DEFAULT_PACE) -> bool:
+    """The three steps of the drill, printed, each state held ``pace`` seconds. True when every box showed
+    what it should at every step."""
     drill = Drill(udp=udp, interval=interval, http_port=http_port)
     drill.start()
     ok = True
@@ -135,8 +156,9 @@ def run(out: Callable[[str], None], *, udp: str = GROUP, interval: float = 1.0, 
         seen = drill.wait(lambda states: all(s["overlay"] in ("ticker", "strip") for spec, s in states
                                              if not spec.postcode.startswith("421")), 30)
         ok &= seen
-        time.sleep(1.0)
+        time.sleep(min(1.0, pace))
         out(drill.table())
+        hold(pace, out)
 
         out("\n2) Gempa M7.4 di Selat Sunda, BERPOTENSI TSUNAMI; InaTEWS PD-1: Kota Cilegon AWAS")
         moment = datetime.now(UTC)
@@ -145,8 +167,9 @@ def run(out: Callable[[str], None], *, udp: str = GROUP, interval: float = 1.0, 
         seen = drill.wait(lambda states: all(s["overlay"] == "fullscreen" for spec, s in states
                                              if not spec.postcode.startswith("421")), 30)
         ok &= seen
-        time.sleep(1.0)
+        time.sleep(min(1.0, pace))
         out(drill.table())
+        hold(pace, out)
         _spec, first, _server = drill.boxes[0]
         ignored = [key for key in ("BACK", "EXIT", "MENU", "OK", "CH_UP", "VOL_DOWN", "POWER") if not first.key(key)]
         out(f"  remote {first.receiver.postcode}: tombol diabaikan: {', '.join(ignored)} -> "
@@ -175,13 +198,11 @@ def run(out: Callable[[str], None], *, udp: str = GROUP, interval: float = 1.0, 
         drill.publish("inatews", "inatews_drill_selat_sunda_PD4.json", at=moment)
         cleared = drill.wait(lambda states: all(s["overlay"] != "fullscreen" for _, s in states), 30)
         ok &= cleared
-        time.sleep(1.0)
+        time.sleep(min(1.0, pace))
         out(drill.table())
         out("\nSelesai: " + ("setiap STB menampilkan yang seharusnya." if ok else "ADA LANGKAH YANG GAGAL."))
         if keep:
-            out("Emulator tetap berjalan; Ctrl-C untuk berhenti.")
-            while True:
-                time.sleep(1)
+            wait_for_key(out)
     except KeyboardInterrupt:
         pass
     finally:

@@ -36,6 +36,10 @@ CATEGORY_WEIGHTS = {
 PREFIXES = ["0812", "0813", "0821", "0822", "0852", "0853", "0817", "0818", "0819", "0859", "0877", "0878",
             "0856", "0857", "0815", "0896", "0897", "0898", "0881", "0882"]
 WIB = timedelta(hours=7)
+# Live demo traffic never drops below this (calls per hour, at any hour): a third goes to the demo operator,
+# so a newcomer logged in at 02:00 WIB still gets a call every quarter of an hour or so. Backfills keep
+# the real night-time lull (reports should look like a real month).
+LIVE_MINIMUM_PER_HOUR = 12.0
 
 
 def random_number(rng: random.Random) -> str:
@@ -58,8 +62,10 @@ class Plan:
     calls: list[PlannedCall] = field(default_factory=list)
 
 
-def plan(start: datetime, minutes: float, rng: random.Random, rate_per_hour: float = 20.0) -> Plan:
-    """Calls between ``start`` and ``start + minutes`` as a Poisson process shaped by the time of day."""
+def plan(start: datetime, minutes: float, rng: random.Random, rate_per_hour: float = 20.0,
+         minimum_per_hour: float = 0.0) -> Plan:
+    """Calls between ``start`` and ``start + minutes`` as a Poisson process shaped by the time of day, never
+    below ``minimum_per_hour``."""
     prank_pool = [random_number(rng) for _ in range(8)]
     result = Plan()
     t = start
@@ -69,7 +75,7 @@ def plan(start: datetime, minutes: float, rng: random.Random, rate_per_hour: flo
     serial = 0
     while True:
         hour = (t + WIB).hour
-        rate = max(0.05, rate_per_hour * DIURNAL[hour]) / 3600.0
+        rate = max(0.05, minimum_per_hour, rate_per_hour * DIURNAL[hour]) / 3600.0
         t = t + timedelta(seconds=rng.expovariate(rate))
         if t >= end:
             return result
@@ -272,7 +278,7 @@ async def run(url: str, credentials: dict[str, str], minutes: float, speed: floa
     tasks: set[asyncio.Task[None]] = set()
     while True:
         start = sim_now()
-        the_plan = plan(start, window, rng, rate)
+        the_plan = plan(start, window, rng, rate, minimum_per_hour=min(LIVE_MINIMUM_PER_HOUR, rate))
         log(f"{len(the_plan.calls)} calls in the next {window:g} simulated minutes (speed x{speed:g})")
         for call in the_plan.calls:
             task = asyncio.create_task(_guarded(play_call(client, call, wait_live, sim_now, live=True), log))

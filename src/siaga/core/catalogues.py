@@ -49,7 +49,7 @@ def clean(path: Path) -> int:
 def main(argv: list[str]) -> int:
     base = Path(__file__).resolve().parents[1] / "locale" / "en" / "LC_MESSAGES"
     for path in sorted(base.glob("*.po")):
-        print(f"{path.name}: {clean(path)} code text(s) cleared")
+        sys.stdout.write(f"{path.name}: {clean(path)} code text(s) cleared\n")
     return 0
 
 

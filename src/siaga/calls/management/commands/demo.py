@@ -45,7 +45,11 @@ class Command(BaseCommand):
         tsunami.add_argument("--http-port", type=int, default=8121,
                              help="the first emulator's screen port (the others follow; 0: any free port)")
         tsunami.add_argument("--pause", type=float, default=5.0, help="seconds before the first quake")
-        tsunami.add_argument("--keep", action="store_true", help="keep the emulators running at the end")
+        tsunami.add_argument("--pace", type=float, default=None,
+                             help="seconds each state stays on the screens before the next step "
+                                  "(default 15: time to look at every box; 1 for a quick run)")
+        tsunami.add_argument("--keep", action="store_true",
+                             help="keep the emulators running at the end, until Enter (or Ctrl-C) is pressed")
         tsunami.add_argument("--here", action="store_true",
                              help="use the configured database (default: a new SQLite database of its own)")
 
@@ -69,6 +73,8 @@ class Command(BaseCommand):
                     names=' '.join(step), value=done.stderr.strip()[-500:])))
         args = ["demo", "tsunami", "--here", "--udp", options["udp"], "--interval", str(options["interval"]),
                 "--http-port", str(options["http_port"]), "--pause", str(options["pause"])]
+        if options["pace"] is not None:
+            args += ["--pace", str(options["pace"])]
         if options["keep"]:
             args.append("--keep")
         try:
@@ -88,7 +94,8 @@ class Command(BaseCommand):
             try:
                 ok = drill.run(lambda line: (self.stdout.write(line), self.stdout.flush()), udp=options["udp"],
                                interval=options["interval"], http_port=options["http_port"],
-                               pause=options["pause"], keep=options["keep"])
+                               pause=options["pause"], keep=options["keep"],
+                               pace=drill.DEFAULT_PACE if options["pace"] is None else options["pace"])
             except (RuntimeError, OSError) as exc:
                 raise CommandError(str(LazyText(
                     pgettext_lazy("cli", "the drill cannot start: {exc}"), exc=exc))) from None
