@@ -87,3 +87,19 @@ def visible_text(page: Any) -> str:
             clone.querySelectorAll('[data-skip], script, style, option:not(:checked)').forEach((n) => n.remove());
             return clone.innerText + ' ' + document.title;
         }"""))
+
+
+def test_the_report_cards_are_readable(login: Any, site: Server) -> None:
+    """Dark text on a light card (they took the wall's dark style): WCAG contrast at least 4.5:1."""
+    page = login("supervisor", 1366, 768)
+    page.goto(site.url + "/reports/")
+    page.wait_for_selector(".report .kpi", timeout=15000)
+    ratios = page.eval_on_selector_all(".report .kpi", """cards => cards.map(card => {
+        const rgb = (text) => text.match(/[\\d.]+/g).slice(0, 3).map(Number);
+        const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92
+            : Math.pow((v + 0.055) / 1.055, 2.4); }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+        const style = getComputedStyle(card);
+        const [a, b] = [lum(rgb(style.color)), lum(rgb(style.backgroundColor))].sort((x, y) => y - x);
+        return (a + 0.05) / (b + 0.05); })""")
+    assert ratios and min(ratios) >= 4.5, ratios
+    screenshot(page, "reports-1366")
