@@ -52,7 +52,7 @@ def setup(db: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from siaga.core.reference import load_all
+    from siaga.runtime.reference import load_all
 
     load_all()
 

@@ -38,9 +38,9 @@ def measure(interval: float, runs: int, series: int, on_air: list[int], sizes: l
     from siaga.alerts import actions
     from siaga.alerts.actions import SYSTEM
     from siaga.alerts.models import Thread
-    from siaga.broadcast.drill import Box, Drill
     from siaga.broadcast.service import CarouselService
     from siaga.hazards.replay import scenario
+    from siaga.runtime.drill import Box, Drill
 
     settings.ALERT_CHANNELS = ["ews"]
     settings.ALERT_MAX_AGE_MINUTES = 24 * 60  # the runs' quakes go back a minute each

@@ -51,7 +51,7 @@ def _clear_process_caches() -> Iterator[None]:
 def reference(db: Any) -> None:
     """Cilegon's reference data (regions, agencies, categories, role groups), loaded by the real loader."""
     from siaga.core.models import Kelurahan
-    from siaga.core.reference import load_all
+    from siaga.runtime.reference import load_all
 
     if not Kelurahan.objects.exists():
         load_all()
@@ -60,7 +60,7 @@ def reference(db: Any) -> None:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     # Loaded once for the session; tests run in transactions that roll back on top of it.
-    from siaga.core.reference import load_all
+    from siaga.runtime.reference import load_all
 
     with django_db_blocker.unblock():
         load_all()

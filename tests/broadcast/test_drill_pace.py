@@ -4,7 +4,7 @@ and --keep holds the emulators until a key is pressed."""
 import subprocess
 import time
 
-from siaga.broadcast import drill
+from siaga.runtime import drill
 from tests import clock
 
 

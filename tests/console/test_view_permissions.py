@@ -25,6 +25,7 @@ PAGES: dict[str, set[str] | None] = {
     "/login/": None,
     "/logout/": None,
     "/healthz": None,
+    "/readyz": None,
     "/peringatan/": None,  # the public warnings: tested in tests/alerts/test_pages.py
     "/peringatan/feed.atom": None,
     "/peringatan/<int:alert_id>/": None,

@@ -7,8 +7,8 @@ import pytest
 
 from siaga.core import regions
 from siaga.core.models import Agency, Kecamatan, Kelurahan
-from siaga.core.reference import load_all
 from siaga.incidents.models import Category
+from siaga.runtime.reference import load_all
 
 # The bundled copies of ../shared/data/geo (identical files, see their SOURCE.txt).
 SHARED = Path(__file__).resolve().parents[2] / "src" / "siaga" / "core" / "data" / "geo"

@@ -36,7 +36,7 @@ def make_carousel() -> ts.Carousel:
 
 
 class CarouselService(threading.Thread):
-    def __init__(self, destinations: list[str], *, on_version: Any = None) -> None:
+    def __init__(self, destinations: list[str], *, on_version: Any = None, guard: Any = None) -> None:
         super().__init__(name="ews-carousel", daemon=True)
         self.destinations = [parse_address(d) for d in destinations]
         self.carousel = make_carousel()
@@ -48,6 +48,9 @@ class CarouselService(threading.Thread):
         self.failing: set[tuple[str, int]] = set()
         self.on_version = on_version
         self.ready = threading.Event()
+        # with several nodes: true while this node holds the carousel's lease; checked before every datagram,
+        # so a node that can no longer say it holds it stops sending before another node may start
+        self.guard = guard
 
     def _socket(self) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -103,6 +106,9 @@ class CarouselService(threading.Thread):
             sent = 0
             next_reload = start + RELOAD_SECONDS
             while not self.stopping.is_set():
+                if self.guard is not None and not self.guard():
+                    log.warning("EWS carousel: this node no longer holds the carousel; it stops sending")
+                    break
                 now = time.monotonic()
                 if self._changed.is_set() or now >= next_reload:
                     self._changed.clear()

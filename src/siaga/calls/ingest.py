@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections, connections
+from django.db import DatabaseError, close_old_connections, connection, connections
 from ninja.errors import HttpError
 
 from siaga.calls.actions import IngestItem, IngestResult, do_ingest_cti_events
-from siaga.core.api_support import error_body
+from siaga.core.api_support import RETRY_AFTER_SECONDS, database_unavailable, error_body, unavailable_message
 from siaga.core.auth import (
     INTEGRATION_HEADER,
     SIGNATURE_HEADER,
@@ -168,6 +168,13 @@ class Batcher:
             results = self.store([p.item for p in batch])
         except Exception as exc:
             close_old_connections()  # a broken connection is replaced on the next batch
+            if database_unavailable(exc) and not _database_answers():
+                # the database is away, not one event poisoned: every sender hears 503 at once and retries
+                # (halving would cost each of them a connection attempt, and the answer would be a 500)
+                log.warning("the database is unavailable (%s); %d CTI event(s) answered 503", exc, len(batch))
+                for pending in batch:
+                    pending.future.set_exception(DatabaseUnavailable(str(exc)))
+                return
             if len(batch) > 1:
                 # halves, not one by one: a poisoned event costs its neighbours a few transactions, not one each
                 log.warning("a batch of %d CTI events failed (%s); storing it in halves", len(batch), exc)
@@ -182,6 +189,20 @@ class Batcher:
         self.events += len(batch)
         for pending, result in zip(batch, results, strict=True):
             pending.future.set_result(result)
+
+
+class DatabaseUnavailable(Exception):
+    """The batch could not be stored because the database cannot be reached (answered 503)."""
+
+
+def _database_answers() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        close_old_connections()
+        return False
 
 
 _STOP = object()
@@ -222,11 +243,12 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-async def _send(send: Send, status: int, document: dict[str, Any]) -> None:
+async def _send(send: Send, status: int, document: dict[str, Any],
+                extra: list[tuple[bytes, bytes]] | None = None) -> None:
     payload = json.dumps(document).encode()
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-        (b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"),
+        (b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"), *(extra or []),
     ]})
     await send({"type": "http.response.body", "body": payload})
 
@@ -252,9 +274,17 @@ async def asgi_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -> 
         status, document = answer(event, result)
     except CtiRequestError as exc:
         status, document = exc.status, exc.body()
+    except DatabaseUnavailable:
+        await _send(send, 503, error_body("database_unavailable", unavailable_message()),
+                    [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
+        return
     except ConnectionError:
         return
-    except Exception:
+    except Exception as exc:
+        if database_unavailable(exc):  # authenticating needed the database, and it is away
+            await _send(send, 503, error_body("database_unavailable", unavailable_message()),
+                        [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
+            return
         log.exception("the CTI lane failed")
         status, document = 500, error_body("server_error", "internal error; it has been logged")
     await _send(send, status, document)

@@ -9,13 +9,20 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
+from django.db import close_old_connections
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import pgettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
-from siaga.core.api_support import error_body, roles_of
+from siaga.core.api_support import (
+    RETRY_AFTER_SECONDS,
+    database_unavailable,
+    error_body,
+    roles_of,
+    unavailable_message,
+)
 from siaga.core.errors import ActionError
 from siaga.formats.errors import FormatError
 from siaga.formats.storable import first_unstorable
@@ -227,6 +234,12 @@ def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    if database_unavailable(exc):  # the sender tries again (a PBX retries a 5xx; a 503 says when)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+        close_old_connections()
+        response = _json(request, 503, "database_unavailable", unavailable_message())
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     log.exception("unhandled API error on %s %s", request.method, request.path)
     return _json(request, 500, "server_error", str(pgettext_lazy("error", "internal error; it has been logged")))
 

@@ -95,6 +95,13 @@ POLICY_ZONE_DISTRICTS = env.list("POLICY_ZONE_DISTRICTS", ["CILEGON"])
 POLICY_CRITERIA_MAGNITUDE = env.float("POLICY_CRITERIA_MAGNITUDE", 7.0)
 POLICY_CRITERIA_DEPTH_KM = env.float("POLICY_CRITERIA_DEPTH_KM", 100.0)
 
+# Nodes (siaga.runtime.roles): several `siaga serve` / `siaga worker` processes on one database. The EWS carousel and
+# the pollers run on one node at a time, the one holding their lease; another takes over within LEASE_SECONDS + 1 s.
+NODE_NAME = env.str("NODE_NAME", "")  # how this node shows in /readyz, the metrics and the leases (default: host name)
+LEASE_SECONDS = env.float("LEASE_SECONDS", 6.0)
+if LEASE_SECONDS < 2:
+    raise ImproperlyConfigured(f"SIAGA_LEASE_SECONDS is {LEASE_SECONDS:g}; a lease needs 2 s or more to be renewed")
+
 # Hazard feeds (siaga.hazards.poller). BMKG allows about 60 requests a minute per address: three feeds every
 # 5 s is 36. SIAGA_INATEWS_FEEDS has no default: its address comes with the BMKG agreement.
 _BMKG = "https://data.bmkg.go.id/DataMKG/TEWS/"
@@ -224,9 +231,14 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
                           # of quoting them into it, which halves its Python cost per statement (measured in
                           # docs/benchmarks.md). SIAGA_DB_SERVER_BINDING=0 turns it off.
                           "server_side_binding": env.bool("DB_SERVER_BINDING", True)}
+        # a request waits at most this long for a pooled connection (then 503, retried by the sender)
+        _db["OPTIONS"]["pool"]["timeout"] = env.float("DB_POOL_TIMEOUT", 5.0)
         _db["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
     else:
         _db["CONN_MAX_AGE"] = 60
+        _db["CONN_HEALTH_CHECKS"] = True
+    # a database that does not answer (a cut network) is given up on after this, not after minutes
+    _db.setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", 3, minimum=1)
 else:
     raise ImproperlyConfigured(f"SIAGA_DATABASE_URL uses {_db['ENGINE']}; Siaga112 supports SQLite and PostgreSQL.")
 DATABASES = {"default": _db}
@@ -254,6 +266,7 @@ INSTALLED_APPS = [
     "siaga.alerts",
     "siaga.broadcast",
     "siaga.console",
+    "siaga.runtime",
 ]
 
 MIDDLEWARE = [

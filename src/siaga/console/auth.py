@@ -15,7 +15,6 @@ Two things here close ways around the lock:
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -34,15 +33,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from siaga.core import audit
+from siaga.core.auth import normal_username
 from siaga.core.roles import Principal
 
 # an address (a whole office behind one NAT) may fail this many times more than one username before it waits
 ADDRESS_FACTOR = 4
-
-
-def normal_username(name: object) -> str:
-    """The form of a username that failures are counted under: NFKC, case-folded, trimmed, at most 150."""
-    return unicodedata.normalize("NFKC", str(name or "")).casefold().strip()[:150]
 
 
 def throttle_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str | None:

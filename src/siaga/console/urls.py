@@ -18,5 +18,4 @@ urlpatterns = [
     path("login/", SiagaLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("jsi18n/", login_required(JavaScriptCatalog.as_view(packages=["siaga.console"])), name="jsi18n"),
-    path("healthz", views.healthz, name="healthz"),
 ]

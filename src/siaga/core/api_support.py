@@ -36,6 +36,23 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": {"code": code, "message": message, "field": field}}
 
 
+# how long a client (a PBX, an AML provider, a page) should wait before it tries again after a 503
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True for an error that says the database is away (refused, cut, timed out, pool exhausted), as
+    opposed to one about the request's own data: the first is a 503 the sender retries, the second a 4xx."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def unavailable_message() -> str:
+    return str(LazyText(pgettext_lazy("error", "the database cannot be reached just now; nothing was stored: "
+                                               "send it again in {seconds} s"), seconds=RETRY_AFTER_SECONDS))
+
+
 class _RoleCheck:
     """Mixed into an auth class: authenticate as usual, then require one of ``roles``."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+import unicodedata
 from typing import Any
 
 from django.conf import settings
@@ -215,3 +216,8 @@ class AmlHmacAuth(AuthBase):
             if verify_https_hmac(request.body, integration.hmac_secret.encode()):
                 return Principal.for_integration(integration)
         raise HttpError(401, "the hmac field does not match any AML provider's key")
+
+
+def normal_username(name: object) -> str:
+    """The form of a username that login failures are counted under: NFKC, case-folded, trimmed, at most 150."""
+    return unicodedata.normalize("NFKC", str(name or "")).casefold().strip()[:150]

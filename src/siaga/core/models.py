@@ -352,3 +352,25 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seals} {self.last_hash[:12]}"
+
+
+class Lease(models.Model):
+    """Who runs a piece of work that must run once among all nodes (the EWS carousel, the hazard pollers).
+
+    A node holds a lease until ``expires_at`` and renews it well before; another node takes it over only
+    once it has expired. ``generation`` counts the changes of holder, so work can tell a takeover from a
+    renewal. Times are the database's clock, the one clock all nodes share (siaga.core.leases).
+    """
+
+    name = models.CharField(max_length=64, primary_key=True)
+    holder = models.CharField(max_length=200, blank=True, default="")
+    generation = models.BigIntegerField(default=0)
+    acquired_at = models.DateTimeField(null=True, blank=True)
+    renewed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("hak menjalankan peran")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder or '-'} (generation {self.generation})"

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
 
 from siaga.core import regions
 from siaga.core.models import Agency, Kecamatan, Kelurahan
@@ -152,22 +151,3 @@ def load_evacuation(report: LoadReport) -> None:
         _, created = EvacuationRoute.objects.get_or_create(
             name=route["name"], defaults={"area": route["area"], "source": route["source"]})
         report.count("evacuation_route", created)
-
-
-@transaction.atomic
-def load_all(reset: bool = False) -> LoadReport:
-    from siaga.core import audit
-    from siaga.core.roles import Principal
-    from siaga.incidents.reference import load_categories
-    from siaga.shifts.reference import load_shift_definitions
-
-    report = LoadReport()
-    load_regions(report)
-    load_agencies(report, reset=reset)
-    load_categories(report, reset=reset)
-    load_evacuation(report)
-    load_shift_definitions(report)
-    load_groups(report)
-    audit.record(Principal.system("system:load-reference"), "reference.load", object_type="reference",
-                 object_id="cilegon", after=report.as_dict())
-    return report

@@ -28,7 +28,7 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_login_failed)
 def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
-    from siaga.console.auth import normal_username
+    from siaga.core.auth import normal_username
 
     username = normal_username(credentials.get("username", ""))[:100]  # counted as the account it would reach
     audit.record(Principal.system("anonymous"), "auth.login_failed", object_type="auth.user", object_id=username,

@@ -211,8 +211,10 @@ def _failed(feed: Feed, moment: datetime, started: float, status: int | None, er
 class Poller(threading.Thread):
     """Polls one feed until stopped."""
 
-    def __init__(self, feed: Feed, interval: float | None = None, timeout: float | None = None) -> None:
+    def __init__(self, feed: Feed, interval: float | None = None, timeout: float | None = None,
+                 guard: Callable[[], bool] | None = None) -> None:
         super().__init__(name=f"siaga-poll-{feed.name}", daemon=True)
+        self.guard = guard  # with several nodes: true while this node holds the pollers' lease
         self.feed = feed
         self.interval = interval if interval is not None else settings.POLL_INTERVAL_SECONDS
         self.timeout = timeout if timeout is not None else settings.POLL_TIMEOUT_SECONDS
@@ -223,6 +225,9 @@ class Poller(threading.Thread):
             # time is bounded by SIAGA_POLL_DEADLINE_SECONDS (poll_once)
             while not self.stopping.is_set():
                 started = time.monotonic()
+                if self.guard is not None and not self.guard():
+                    self.stopping.wait(0.2)
+                    continue
                 try:
                     poll_once(self.feed, client)
                 except Exception:
@@ -234,8 +239,8 @@ class Poller(threading.Thread):
         self.stopping.set()
 
 
-def start_all(interval: float | None = None) -> list[Poller]:
-    pollers = [Poller(feed, interval) for feed in ensure_feeds()]
+def start_all(interval: float | None = None, guard: Callable[[], bool] | None = None) -> list[Poller]:
+    pollers = [Poller(feed, interval, guard=guard) for feed in ensure_feeds()]
     for poller in pollers:
         poller.start()
     return pollers

@@ -1,5 +1,5 @@
 """siaga demo calls --minutes N: a realistic stream of 112 calls through the real CTI endpoint.
-siaga demo tsunami: the worst-case drill from the BMKG feed to set-top boxes (siaga.broadcast.drill)."""
+siaga demo tsunami: the worst-case drill from the BMKG feed to set-top boxes (siaga.runtime.drill)."""
 
 import asyncio
 import os
@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import pgettext_lazy
 
 from siaga.calls import demo
-from siaga.core.demo import credentials_path
 from siaga.core.errors import LazyText
+from siaga.runtime.demo import credentials_path
 
 
 class Command(BaseCommand):
@@ -89,7 +89,7 @@ class Command(BaseCommand):
             self._tsunami_apart(options)
             return
         if options["verb"] == "tsunami":
-            from siaga.broadcast import drill
+            from siaga.runtime import drill
 
             try:
                 ok = drill.run(lambda line: (self.stdout.write(line), self.stdout.flush()), udp=options["udp"],

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import pgettext_lazy
 
 from siaga.core.errors import LazyText
-from siaga.core.reference import ReferenceDataError, load_all
+from siaga.runtime.reference import ReferenceDataError, load_all
 
 
 class Command(BaseCommand):

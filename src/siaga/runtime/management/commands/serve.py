@@ -1,5 +1,6 @@
-"""siaga serve: the ASGI server (uvicorn) with the whole application; --demo also runs the call simulator, the
-local BMKG replay feed and (unless SIAGA_EWS_UDP says otherwise) the EWS carousel on a loopback multicast group."""
+"""siaga serve: the ASGI server (uvicorn) with the whole application and this node's background roles
+(siaga.runtime.roles; --roles chooses them); --demo also runs the call simulator, the local BMKG replay feed
+and (unless SIAGA_EWS_UDP says otherwise) the EWS carousel on a loopback multicast group."""
 
 import os
 import subprocess
@@ -10,7 +11,7 @@ import urllib.request
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import pgettext_lazy
 
 from siaga.core.errors import LazyText
@@ -26,7 +27,12 @@ class Command(BaseCommand):
                             help="server processes (use 1 with SQLite; the live bus is per process until Redis)")
         parser.add_argument("--access-log", action="store_true", help="log every request")
         parser.add_argument("--no-workers", action="store_true",
-                            help="no background workers in this process (run `siaga worker` elsewhere)")
+                            help="no background roles in this process (run `siaga worker` elsewhere); "
+                                 "the same as --roles none")
+        parser.add_argument("--roles", default=None,
+                            help="background roles of this node, comma-separated: webhooks, dissemination, pollers, "
+                                 "carousel, or all / none (default: deliveries, the pollers when "
+                                 "SIAGA_HAZARD_POLLING is on, the carousel when SIAGA_EWS_UDP is set)")
         parser.add_argument("--demo", action="store_true",
                             help="also run `siaga demo calls`: backfill the last hours, then a live trickle")
 
@@ -43,10 +49,16 @@ class Command(BaseCommand):
                     pgettext_lazy("cli", "EWS carousel on udp://{where}; watch it on a set-top box: `siaga stb "
                                          "--udp {where} --postcode 42431 --http 127.0.0.1:8121`, then "
                                          "http://127.0.0.1:8121/"), where=DEMO_EWS)))
+        node = None
         if not options["no_workers"]:
-            from siaga.core import background
+            from siaga.runtime.roles import Node, RoleError, default_roles, parse_roles
 
-            background.start()
+            try:
+                roles = default_roles() if options["roles"] is None else parse_roles(options["roles"])
+            except RoleError as exc:
+                raise CommandError(str(exc)) from exc
+            node = Node(roles).start()
+            os.environ["SIAGA_NODE_ID"] = node.name  # the server's worker processes report this node's roles
         self.stdout.write(str(LazyText(
             pgettext_lazy("cli", "Siaga112 on http://{host}:{port}/ (database: {value})"), host=host, port=port,
             value=settings.DATABASES['default']['ENGINE'])))
@@ -63,6 +75,8 @@ class Command(BaseCommand):
             # believe them from 127.0.0.1, letting anyone on the host forge the address the audit log keeps)
             **proxy_options(),
         )
+        if node is not None:  # a clean stop hands the singleton roles over at once (their leases released)
+            node.stop()
 
 
 def proxy_options() -> dict[str, Any]:

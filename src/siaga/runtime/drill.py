@@ -2,7 +2,7 @@
 alert -> ``ews`` channel -> carousel (MPEG-TS over UDP multicast) -> set-top-box emulators.
 
 Used by ``siaga demo tsunami`` and by ``bench/warning_latency.py``. Everything runs in this process, as the
-threads ``siaga serve`` runs (pollers, dispatcher, carousel), against the configured database; the
+roles ``siaga serve`` runs (pollers, dissemination, carousel), against the configured database; the
 replay's records are drill records, so every alert is a CAP Exercise and every screen says LATIHAN.
 """
 
@@ -44,11 +44,10 @@ class Drill:
         self.http_port = http_port
         self.on_change = on_change
         self.boxes: list[tuple[Box, SetTopBox, StbHttpServer | None]] = []
-        self.threads: list[Any] = []
+        self.node: Any = None
         self.replay: Any = None
 
     def start(self) -> None:
-        from siaga.core import background
         from siaga.core.models import Kecamatan
         from siaga.hazards.replay import ReplayServer
 
@@ -75,12 +74,13 @@ class Drill:
                 server = StbHttpServer(box, f"127.0.0.1:{self.http_port + n if self.http_port else 0}")
                 server.start()
             self.boxes.append((spec, box, server))
-        self.threads = background.start(polling=True)
+        from siaga.runtime.roles import ROLES, Node
+
+        self.node = Node(list(ROLES)).start()
 
     def stop(self) -> None:
-        from siaga.core import background
-
-        background.stop(self.threads)
+        if self.node is not None:
+            self.node.stop()
         for _, box, server in self.boxes:
             box.stop()
             if server is not None:

@@ -6,8 +6,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import pgettext_lazy
 
-from siaga.core.demo import DEMO_USERS, credentials_path, load_demo
 from siaga.core.errors import LazyText
+from siaga.runtime.demo import DEMO_USERS, credentials_path, load_demo
 
 
 class Command(BaseCommand):

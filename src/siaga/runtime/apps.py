@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RuntimeConfig(AppConfig):
+    name = "siaga.runtime"
+    label = "runtime"
+    verbose_name = _("Operasi: server, peran latar, kesehatan")
