@@ -274,14 +274,11 @@ async def asgi_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -> 
         status, document = answer(event, result)
     except CtiRequestError as exc:
         status, document = exc.status, exc.body()
-    except DatabaseUnavailable:
-        await _send(send, 503, error_body("database_unavailable", unavailable_message()),
-                    [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
-        return
     except ConnectionError:
         return
     except Exception as exc:
-        if database_unavailable(exc):  # authenticating needed the database, and it is away
+        # the batch found the database away, or authenticating needed it: 503, and the PBX sends it again
+        if isinstance(exc, DatabaseUnavailable) or database_unavailable(exc):
             await _send(send, 503, error_body("database_unavailable", unavailable_message()),
                         [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
             return

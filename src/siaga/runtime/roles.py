@@ -3,15 +3,14 @@
 A node is one ``siaga serve`` or ``siaga worker`` process. What it runs in the background is a list of
 named roles (``siaga worker --roles carousel,pollers``; ``siaga serve`` takes the same roles it always has):
 
-========== ========= ===========================================================================
-role       runs      what
-========== ========= ===========================================================================
-webhooks   every     outbound webhook deliveries (rows claimed with SKIP LOCKED: nodes share)
-dissemina- every     alert deliveries to their channels (claimed the same way)
-tion
-pollers    one node  the hazard feeds (BMKG allows about 60 requests a minute per address)
-carousel   one node  the DVB-T2 EWS carousel (one sender per multicast group, or receivers break)
-========== ========= ===========================================================================
+============= ========= ====================================================================
+role          runs on   what
+============= ========= ====================================================================
+webhooks      every     outbound webhook deliveries (rows claimed with SKIP LOCKED: nodes share)
+dissemination every     alert deliveries to their channels (claimed the same way)
+pollers       one node  the hazard feeds (BMKG allows about 60 requests a minute per address)
+carousel      one node  the DVB-T2 EWS carousel (one sender per multicast group, or receivers break)
+============= ========= ====================================================================
 
 A singleton role runs under a :class:`Keeper`: a thread that takes the role's lease
 (:mod:`siaga.core.leases`), starts the role's threads once it holds it, renews it every third of its
