@@ -329,7 +329,8 @@ def test_in_serve_a_sealer_thread_seals_after_the_commit() -> None:
         # autocommit (on SQLite a transaction seals inside itself, as it holds the only write lock anyway)
         row = audit.record(SYSTEM, "test.autocommit", object_type="thing", object_id="1")
         deadline = time.monotonic() + 10
-        while not AuditSeal.objects.filter(audit=row).exists() and time.monotonic() < deadline:
+        # the seal is visible once the sealer's transaction commits, a moment before the thread counts it
+        while not (AuditSeal.objects.filter(audit=row).exists() and sealer.sealed) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert AuditSeal.objects.filter(audit=row).exists()  # woken by the commit, long before its minute
         assert sealer.sealed >= 1  # by the thread, not by the committing request
