@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import socket
 import subprocess
 import threading
@@ -54,7 +55,14 @@ class Server:
     proc: subprocess.Popen[str]
     credentials: dict[str, str] = field(default_factory=dict)
 
+    def kill(self) -> None:
+        """kill -9 of every process of the node (uvicorn's supervisor and its workers): no clean-up at all."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
     def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)
@@ -65,10 +73,13 @@ class Server:
         return {"Authorization": f"Bearer {self.credentials[who + '_token']}"}
 
 
-def start(env: dict[str, str], workers: int = 1) -> Server:
+def start(env: dict[str, str], workers: int = 1, output: Any = None) -> Server:
+    """``output``: a file for the node's log (by default a pipe, read only if the node does not come up; a
+    node that logs much must be given a file, or it blocks on a full pipe)."""
     port = free_port()
     proc = subprocess.Popen([*SIAGA, "serve", "--port", str(port), "--workers", str(workers)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=output if output is not None else subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
@@ -78,7 +89,7 @@ def start(env: dict[str, str], workers: int = 1) -> Server:
             time.sleep(0.2)
     else:
         proc.kill()
-        raise RuntimeError("siaga serve did not come up: " + (proc.stdout.read() if proc.stdout else ""))
+        raise RuntimeError("siaga serve did not come up: " + (proc.stdout.read() if proc.stdout else "see its log"))
     credentials = json.loads((Path(env["SIAGA_VAR_DIR"]) / "demo" / "credentials.json").read_text())
     return Server(url, env, proc, credentials)
 

@@ -33,14 +33,36 @@ def test_readyz_checks_the_database_and_migrations_and_needs_no_login(client: Cl
     assert response.status_code == 200, body
     assert body["ready"] is True
     assert body["checks"] == {"database": "ok", "migrations": "ok", "redis": "not configured"}
+    assert body["degraded"] == []
 
 
-def test_readyz_is_503_when_redis_is_configured_but_away(client: Client, settings: Any) -> None:
+def test_a_lost_redis_degrades_readiness_but_keeps_the_node_in_the_pool(client: Client, settings: Any) -> None:
+    # Redis carries only the live pages between nodes: 112 calls must still be taken without it
     settings.REDIS_URL = f"redis://127.0.0.1:{_closed_port()}/0"
     response = client.get("/readyz")
     body = response.json()
-    assert response.status_code == 503 and body["ready"] is False
-    assert body["checks"]["redis"].startswith("unavailable") and response["Retry-After"] == "5"
+    assert response.status_code == 200 and body["ready"] is True
+    assert body["checks"]["redis"].startswith("unavailable") and body["degraded"] == ["redis"]
+
+
+def test_readyz_is_503_without_the_database(client: Client, settings: Any, monkeypatch: Any) -> None:
+    from django.db import OperationalError
+
+    from siaga.runtime import health
+
+    def away() -> str:
+        try:
+            raise OperationalError("connection refused")
+        except OperationalError as exc:
+            return f"unavailable: {exc}"
+
+    monkeypatch.setattr(health, "check_database", away)
+    settings.REDIS_URL = None
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503 and body["ready"] is False and response["Retry-After"] == "5"
+    assert body["checks"]["database"] == "unavailable: connection refused"
+    assert body["checks"]["migrations"] == "unknown" and "holds" not in body
 
 
 def test_readyz_names_the_singleton_roles_this_node_holds(client: Client, settings: Any) -> None:

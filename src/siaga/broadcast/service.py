@@ -106,20 +106,23 @@ class CarouselService(threading.Thread):
             sent = 0
             next_reload = start + RELOAD_SECONDS
             while not self.stopping.is_set():
-                if self.guard is not None and not self.guard():
-                    log.warning("EWS carousel: this node no longer holds the carousel; it stops sending")
-                    break
                 now = time.monotonic()
                 if self._changed.is_set() or now >= next_reload:
                     self._changed.clear()
-                    self.reload()
+                    self.reload()  # may wait seconds for a database that is away
                     next_reload = time.monotonic() + RELOAD_SECONDS
+                    now = time.monotonic()
                 due = start + sent * period
                 if due > now:
                     self._changed.wait(min(due - now, 0.05))
                     continue
                 if now - due > 1.0:  # stalled (a slow database, a suspended machine): keep the rate from now
                     start, sent = now, 0
+                # asked right before sending, never before a wait: a datagram sent after this node's lease ran
+                # out would be a second stream on the group beside the new holder's
+                if self.guard is not None and not self.guard():
+                    log.warning("EWS carousel: this node no longer holds the carousel; it stops sending")
+                    break
                 datagram = b"".join(self.carousel.next_packets(PACKETS_PER_DATAGRAM))
                 for destination in self.destinations:
                     try:

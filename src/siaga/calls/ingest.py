@@ -29,7 +29,13 @@ from django.db import DatabaseError, close_old_connections, connection, connecti
 from ninja.errors import HttpError
 
 from siaga.calls.actions import IngestItem, IngestResult, do_ingest_cti_events
-from siaga.core.api_support import RETRY_AFTER_SECONDS, database_unavailable, error_body, unavailable_message
+from siaga.core.api_support import (
+    RETRY_AFTER_SECONDS,
+    database_unavailable,
+    error_body,
+    thread_connection,
+    unavailable_message,
+)
 from siaga.core.auth import (
     INTEGRATION_HEADER,
     SIGNATURE_HEADER,
@@ -219,7 +225,7 @@ def batcher() -> Batcher:
 # ------------------------------------------------------------------------------------------------------
 # the ASGI door
 # ------------------------------------------------------------------------------------------------------
-_authenticate_in_thread = sync_to_async(authenticate, thread_sensitive=False)
+_authenticate_in_thread = sync_to_async(thread_connection(authenticate), thread_sensitive=False)
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 

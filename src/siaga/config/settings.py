@@ -38,6 +38,7 @@ _DEFAULT_VAR = (_SOURCE_ROOT / "var") if (_SOURCE_ROOT / "pyproject.toml").exist
 ENVIRONMENT = env.choice("ENV", "test" if "pytest" in sys.modules else "development",
                          ("development", "production", "test"))
 VAR_DIR = env.path("VAR_DIR", _DEFAULT_VAR)
+BACKUP_DIR = env.path("BACKUP_DIR", VAR_DIR / "backups")  # where `siaga backup` writes (dump + manifest)
 DEBUG = env.bool("DEBUG", ENVIRONMENT == "development")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])

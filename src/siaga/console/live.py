@@ -26,7 +26,8 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from siaga.core.events import LiveEvent, get_bus
+from siaga.core.api_support import thread_connection
+from siaga.core.events import RESYNC_TOPIC, LiveEvent, get_bus
 from siaga.core.roles import STAFF, Principal, Role
 
 log = logging.getLogger("siaga.live")
@@ -50,6 +51,8 @@ def may_see(principal: Principal, event: LiveEvent) -> bool:
         return principal.agency_id is not None and data.get("agency_id") == principal.agency_id
     if topic.startswith("alert.draft"):
         return principal.has(*STAFF)
+    if topic == RESYNC_TOPIC:  # says nothing but "reload": every signed-in page gets it
+        return True
     if topic.startswith(("warning.", "presence.", "roster.", "alert.", "hazard.", "public.")):
         return bool(principal.roles)
     return principal.has(Role.ADMIN)
@@ -91,7 +94,7 @@ def _principal(headers: dict[str, str]) -> Principal | None:
     return Principal.for_user(user)
 
 
-_principal_in_thread = sync_to_async(_principal, thread_sensitive=False)
+_principal_in_thread = sync_to_async(thread_connection(_principal), thread_sensitive=False)
 _CLOSED = LiveEvent(id=0, topic="__closed__", data={})
 _KEEPALIVE = LiveEvent(id=0, topic="__keepalive__", data={})
 _keepalive_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
@@ -149,7 +152,7 @@ async def public_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -
     Only what the public page shows goes out here: each alert's public summary (``public.alert``) and
     the end of a warning (``alert.expired``)."""
     await _stream(receive, send, list(PUBLIC_TOPICS), {"topic": "hello", "data": {"public": True}},
-                  lambda event: event.topic in PUBLIC_TOPICS)
+                  lambda event: event.topic in PUBLIC_TOPICS or event.topic == RESYNC_TOPIC)
 
 
 _ENDED = LiveEvent(id=0, topic="__ended__", data={})

@@ -8,7 +8,9 @@ and fails if one has no gate.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from django.http import HttpRequest
 from django.utils.translation import pgettext_lazy
@@ -20,6 +22,9 @@ from pydantic import Field, StrictInt
 from siaga.core.auth import BearerAuth, SessionAuth, SignatureAuth
 from siaga.core.errors import LazyText
 from siaga.core.roles import Principal, Role
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ErrorDetail(Schema):
@@ -46,6 +51,25 @@ def database_unavailable(exc: BaseException) -> bool:
     from django.db import InterfaceError, OperationalError
 
     return isinstance(exc, OperationalError | InterfaceError)
+
+
+def thread_connection(func: Callable[P, T]) -> Callable[P, T]:
+    """For work handed to a thread outside Django's request cycle (``sync_to_async``): the thread's database
+    connection is checked before and given back after, as a request's is. Without it a connection broken
+    while the database was away stays broken in that thread for good (every later call fails, though
+    the database is back), and a pooled connection is kept by an idle thread instead of going back."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        from django.db import close_old_connections
+
+        close_old_connections()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return wrapper
 
 
 def unavailable_message() -> str:

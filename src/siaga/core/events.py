@@ -53,8 +53,13 @@ class LiveEvent:
         return self._wire
 
 
+# Delivered to every subscriber whatever topics it asked for: events may have been missed (the live bus was
+# away and is back), so a page reloads what it shows instead of trusting its increments.
+RESYNC_TOPIC = "live.resync"
+
+
 def _matches(topic: str, prefixes: tuple[str, ...]) -> bool:
-    return not prefixes or any(topic == p or topic.startswith(p) for p in prefixes)
+    return not prefixes or topic == RESYNC_TOPIC or any(topic == p or topic.startswith(p) for p in prefixes)
 
 
 class Subscription:
@@ -182,8 +187,14 @@ class RedisBus(InProcessBus):
     ``publish`` sends to Redis (from whatever thread the action ran in); a listener thread receives every
     message on the channel, this process's own included, and delivers it locally: one path for all events,
     so no page sees an event twice. If Redis cannot be reached when publishing, the event is delivered
-    locally and the failure logged (the write itself has already committed).
+    locally and the failure logged (the write itself has already committed); for the next
+    ``OUTAGE_SECONDS`` publishing does not try Redis again, so a dead Redis costs a write one timeout, not
+    one per event. When the listener is subscribed again after losing Redis, it delivers a
+    ``live.resync`` event to this node's subscribers: events published elsewhere meanwhile never reached
+    them, and the pages reload what they show.
     """
+
+    OUTAGE_SECONDS = 2.0
 
     name = "redis"
 
@@ -197,15 +208,21 @@ class RedisBus(InProcessBus):
         self._listener: threading.Thread | None = None
         self._ready = threading.Event()
         self.node = uuid.uuid4().hex[:8]
+        self._away_until = 0.0  # monotonic: publish delivers locally without trying Redis until then
+        self.resyncs = 0
 
     def publish(self, topic: str, data: dict[str, Any]) -> LiveEvent:
         self._start()
         event = LiveEvent(id=next(self._ids), topic=topic, data=data)
+        if time.monotonic() < self._away_until or (self._away_until and not self._ready.is_set()):
+            self.deliver(event)  # Redis is away: this node's pages still see it
+            return event
         message = json.dumps({"topic": topic, "data": data, "at": event.at, "node": self.node}, default=str)
         try:
             self._redis.publish(self.channel, message)
-        except Exception:
-            log.exception("Redis publish failed for %s; delivering on this node only", topic)
+        except Exception as exc:
+            self._away_until = time.monotonic() + self.OUTAGE_SECONDS
+            log.warning("Redis publish failed for %s (%s); delivering on this node only", topic, exc)
             self.deliver(event)
         return event
 
@@ -232,11 +249,18 @@ class RedisBus(InProcessBus):
     def _listen(self) -> None:
         import redis
 
+        lost = False
         while True:
             try:
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(self.channel)
                 self._ready.set()
+                if lost:
+                    lost = False
+                    self._away_until = 0.0
+                    self.resyncs += 1
+                    log.warning("Redis live channel is back; pages on this node resynchronise")
+                    self.deliver(LiveEvent(id=next(self._ids), topic=RESYNC_TOPIC, data={"reason": "bus"}))
                 for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
@@ -250,7 +274,10 @@ class RedisBus(InProcessBus):
                     self.deliver(event)
             except redis.RedisError as exc:
                 self._ready.clear()
-                log.warning("Redis live channel lost (%s); reconnecting", exc)
+                if not lost:
+                    log.warning("Redis live channel lost (%s); reconnecting", exc)
+                lost = True
+                self._away_until = max(self._away_until, time.monotonic() + self.OUTAGE_SECONDS)
                 time.sleep(1.0)
 
 

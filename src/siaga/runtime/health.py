@@ -2,9 +2,11 @@
 
 * ``GET /healthz``: the process is up and answering (nothing else is asked; a load balancer that restarts
   on it must not restart every node because the database is away);
-* ``GET /readyz``: this node can do its work: the database answers, its migrations are all applied, Redis
-  answers when SIAGA_REDIS_URL is set; and which background roles this node runs and which singleton
-  roles it holds now. 200 when ready, 503 (with the reasons) when not: take it out of the pool.
+* ``GET /readyz``: this node can do its work: the database answers and its migrations are all applied;
+  whether Redis answers when SIAGA_REDIS_URL is set (a lost Redis is reported under ``degraded``, and the
+  node stays ready: the live pages of other nodes miss its events until Redis returns, nothing else);
+  and which background roles this node runs and which singleton roles it holds now. 200 when ready, 503
+  (with the reasons) when not: take it out of the pool.
 
 Neither asks for a login (a load balancer has none) and neither shows data: node names, role names and
 the names of what is missing.
@@ -101,9 +103,12 @@ def readiness() -> tuple[bool, dict[str, Any]]:
     checks = {"database": check_database()}
     checks["migrations"] = check_migrations() if checks["database"] == "ok" else "unknown"
     checks["redis"] = check_redis()
-    ready = checks["database"] == "ok" and checks["migrations"] == "ok" and checks["redis"] in ("ok",
-                                                                                                "not configured")
-    body: dict[str, Any] = {"ready": ready, "checks": checks}
+    # Redis carries only the live pages between nodes: without it every node still takes calls and its
+    # own pages still update, so a Redis outage degrades the nodes, it does not take them all out of the
+    # load balancer (which would refuse every 112 call for a lost convenience).
+    ready = checks["database"] == "ok" and checks["migrations"] == "ok"
+    body: dict[str, Any] = {"ready": ready, "checks": checks,
+                            "degraded": [] if checks["redis"] in ("ok", "not configured") else ["redis"]}
     body.update(roles() if checks["database"] == "ok" else {"node": node_id()})
     body["took_ms"] = round((time.monotonic() - started) * 1000, 1)
     return ready, body

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import pgettext_lazy
 
 from siaga.calls.ami import AmiTranslator, HttpSink, run_adapter
+from siaga.core.api_support import thread_connection
 from siaga.core.errors import LazyText
 
 
@@ -61,6 +62,7 @@ def _direct_sink(name: str) -> Any:
         raise CommandError(str(LazyText(pgettext_lazy("cli", "no active PBX integration {name!r}"), name=name)))
 
     @sync_to_async
+    @thread_connection
     def store(payload: dict[str, Any]) -> None:
         do_ingest_cti_event(integration, cti.validate(payload), payload)
 

@@ -728,6 +728,10 @@
       refreshIncidents();
     } else if (message.topic.startsWith("presence.")) {
       loadShift();
+    } else if (message.topic === "live.resync") {  // events may have been missed: reload what is shown
+      loadCalls();
+      refreshIncidents();
+      loadShift();
     }
   }
 

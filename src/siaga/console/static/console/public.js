@@ -8,7 +8,8 @@
     source.onmessage = (e) => {
       let message;
       try { message = JSON.parse(e.data); } catch (err) { return; }
-      if (message.topic === "public.alert" || message.topic === "alert.expired") window.location.reload();
+      if (message.topic === "public.alert" || message.topic === "alert.expired" ||
+          message.topic === "live.resync") window.location.reload();
     };
     source.onerror = () => { source.close(); setTimeout(open, retry); retry = Math.min(retry * 2, 30000); };
     source.onopen = () => { retry = 2000; };

@@ -30,13 +30,20 @@
     return data;
   }
 
-  /* Server-Sent Events with reconnection; `handler(message)` gets {topic, data, at}. */
+  /* Server-Sent Events with reconnection; `handler(message)` gets {topic, data, at}. A message with the
+     topic "live.resync" says events may have been missed (the stream was reconnected, perhaps to another
+     node, or the server's live bus was away and is back): the page reloads what it shows. */
   function live(topics, handler, onState) {
     let source = null;
     let retry = 1000;
+    let lost = false;
     function open() {
       source = new EventSource("/live/events" + (topics ? "?topics=" + encodeURIComponent(topics) : ""));
-      source.onopen = () => { retry = 1000; if (onState) onState(true); };
+      source.onopen = () => {
+        retry = 1000;
+        if (onState) onState(true);
+        if (lost) { lost = false; handler({ topic: "live.resync", data: { reason: "reconnected" }, at: null }); }
+      };
       source.onmessage = (e) => {
         let message;
         try { message = JSON.parse(e.data); } catch (err) { return; }
@@ -48,6 +55,7 @@
         handler(message);
       };
       source.onerror = () => {
+        lost = true;
         if (onState) onState(false);
         source.close();
         setTimeout(open, retry);

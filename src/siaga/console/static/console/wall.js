@@ -219,7 +219,8 @@
     state.categories = Object.fromEntries(categories.map((c) => [c.code, c.name]));
     state.agencies = Object.fromEntries(agencies.map((a) => [a.code, a]));
     S.live("incident.,dispatch.,warning.,presence.,roster.,hazard.", (m) => {
-      if (m.topic.startsWith("incident.") || m.topic.startsWith("dispatch.")) refresh.incidents();
+      if (m.topic === "live.resync") { refresh.incidents(); refresh.warnings(); refresh.presence(); loadKpis(); }
+      else if (m.topic.startsWith("incident.") || m.topic.startsWith("dispatch.")) refresh.incidents();
       else if (m.topic.startsWith("warning.") || m.topic.startsWith("hazard.")) refresh.warnings();
       else refresh.presence();
     }, (up) => { document.getElementById("live-state").className = up ? "live on" : "live off"; });
