@@ -40,8 +40,9 @@ PAGES: dict[str, set[str] | None] = {
     "/peringatan/kelola/resend": {"admin"},
     "/peringatan/kelola/gempa/<int:event_id>/tinjau": {"supervisor", "admin"},
 }
-# URL prefixes with their own, separately tested, protection
-OTHERS = ("admin/", "api/v1/", "i18n/")
+# URL prefixes with their own, separately tested, protection (/metrics: a machine's bearer token, 401 not a
+# login page: tests/runtime/test_metrics.py)
+OTHERS = ("admin/", "api/v1/", "i18n/", "metrics")
 
 
 def _routes(patterns: list[Any], prefix: str = "") -> list[str]:
@@ -52,7 +53,7 @@ def _routes(patterns: list[Any], prefix: str = "") -> list[str]:
             if route.startswith(OTHERS):
                 continue
             found += _routes(pattern.url_patterns, route)
-        elif isinstance(pattern, URLPattern):
+        elif isinstance(pattern, URLPattern) and not route.startswith(OTHERS):
             found.append("/" + route)
     return found
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import close_old_connections
 
+from siaga.core import metrics
 from siaga.ews import sections, ts
 from siaga.ews.udp import is_multicast, parse_address
 
@@ -78,6 +79,7 @@ class CarouselService(threading.Thread):
         if encoded == self._sections:
             return
         self.carousel.set_sections(encoded)
+        metrics.carousel_repetition(self.carousel.repetition_seconds)
         self._sections, previous, self.state = encoded, self.state, state
         if previous is None or previous.versions != state.versions:
             log.info("EWS carousel: TRDW %d TCDW %d TMDW %d, %d package(s) of %d warning(s) on air",
@@ -101,6 +103,7 @@ class CarouselService(threading.Thread):
         try:
             self.reload()
             self.ready.set()
+            metrics.carousel_sending(True)
             period = ts.PACKET * 8 * PACKETS_PER_DATAGRAM / self.carousel.bitrate
             start = time.monotonic()
             sent = 0
@@ -137,7 +140,9 @@ class CarouselService(threading.Thread):
                             self.failing.discard(destination)
                 sent += 1
                 self.datagrams += 1
+                metrics.carousel_datagrams()
         finally:
+            metrics.carousel_sending(False)
             remove()
             sock.close()
             close_old_connections()

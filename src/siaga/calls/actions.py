@@ -35,6 +35,7 @@ from siaga.core import audit, rawsql, regions
 from siaga.core.auditchain import seal_soon
 from siaga.core.errors import ActionError, Conflict, Forbidden, ValidationFailed
 from siaga.core.events import publish_on_commit
+from siaga.core.metrics import observe_answer
 from siaga.core.models import AuditLog, Integration, UserProfile
 from siaga.core.roles import Principal, Role
 from siaga.formats import cti, phone
@@ -128,6 +129,9 @@ def _apply(call: Call, event: cti.CtiEvent, blocked: set[str]) -> None:
                 _note_anomaly(call, f"caller number {number.raw!r} is not a possible number")
     elif event.type == "call.answered":
         if call.answered_at is None or at < call.answered_at:
+            if call.answered_at is None and call.offered_at is not None:  # counted once, when it commits
+                seconds = (at - call.offered_at).total_seconds()
+                transaction.on_commit(lambda: observe_answer(seconds))
             call.answered_at = at
             if event.agent:
                 call.agent = event.agent

@@ -45,6 +45,7 @@ from siaga.core.auth import (
     verify_signature_parts,
 )
 from siaga.core.errors import ActionError
+from siaga.core.metrics import count_cti
 from siaga.core.models import Integration
 from siaga.core.roles import Principal, Role
 from siaga.formats import cti
@@ -285,9 +286,14 @@ async def asgi_endpoint(scope: dict[str, Any], receive: Receive, send: Send) -> 
     except Exception as exc:
         # the batch found the database away, or authenticating needed it: 503, and the PBX sends it again
         if isinstance(exc, DatabaseUnavailable) or database_unavailable(exc):
+            count_cti("unavailable")
             await _send(send, 503, error_body("database_unavailable", unavailable_message()),
                         [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
             return
         log.exception("the CTI lane failed")
         status, document = 500, error_body("server_error", "internal error; it has been logged")
+    count_cti(_RESULTS.get(status, "rejected"))
     await _send(send, status, document)
+
+
+_RESULTS = {201: "stored", 200: "duplicate", 503: "unavailable", 500: "error"}

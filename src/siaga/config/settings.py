@@ -382,11 +382,18 @@ NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 
 LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
+LOG_FORMAT = env.choice("LOG_FORMAT", "plain", ("plain", "json"))  # json: one object a line, for collectors
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        # one JSON object a line, for a log collector: time (UTC, ISO 8601), level, logger, message, and
+        # exc_info with the traceback when there is one
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": "%(levelname)s %(name)s %(message)s",
+                 "rename_fields": {"levelname": "level", "name": "logger"}, "timestamp": "time"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "siaga": {"handlers": ["console"], "level": LOG_LEVEL.upper(), "propagate": False},

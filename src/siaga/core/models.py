@@ -144,6 +144,7 @@ class Integration(models.Model):
     class Kind(models.TextChoices):
         PBX = "pbx", _("PBX / CTI")
         AML = "aml", _("Penyedia lokasi AML")
+        MONITOR = "monitor", _("Pemantauan (Prometheus)")
 
     PREFIX = "sgi_"
     name = models.SlugField(_("nama"), max_length=64, unique=True)

@@ -22,6 +22,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     PBX = "pbx"  # a PBX posting CTI events
     AML = "aml"  # an AML location provider
+    MONITOR = "monitor"  # a monitoring system (Prometheus) reading /metrics, nothing else
 
 
 HUMAN_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.AGENCY, Role.WALL, Role.ADMIN)
@@ -66,7 +67,7 @@ class Principal:
 
     @classmethod
     def for_integration(cls, integration: Integration) -> Principal:
-        role = Role.PBX if integration.kind == "pbx" else Role.AML
+        role = {"pbx": Role.PBX, "aml": Role.AML, "monitor": Role.MONITOR}[integration.kind]
         return cls(roles=frozenset({role}), integration=integration, label=f"integration:{integration.name}")
 
     @classmethod

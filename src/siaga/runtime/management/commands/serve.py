@@ -40,6 +40,10 @@ class Command(BaseCommand):
         import uvicorn
 
         host, port = options["host"], options["port"]
+        from siaga.core.metrics import prepare_multiprocess
+
+        # before any instrument exists: every server process of this node counts into one folder
+        prepare_multiprocess(settings.VAR_DIR, f"serve-{port}")
         if options["demo"]:
             threading.Thread(target=_run_demo, args=(host, port), daemon=True).start()
             _demo_feeds()
