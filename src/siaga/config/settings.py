@@ -375,6 +375,8 @@ if ENVIRONMENT == "production":
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     # no SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from anyone; `siaga serve` takes the
     # scheme from it only when the connection comes from one of TRUSTED_PROXIES
+    if TRUSTED_PROXIES:  # the TLS proxy redirects to HTTPS and sends HSTS (docs/deploy.md), not Django
+        SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008"]
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # no legitimate request body is larger
 

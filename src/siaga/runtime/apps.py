@@ -6,3 +6,6 @@ class RuntimeConfig(AppConfig):
     name = "siaga.runtime"
     label = "runtime"
     verbose_name = _("Operasi: server, peran latar, kesehatan")
+
+    def ready(self) -> None:
+        from siaga.runtime import checks  # noqa: F401  (registers the deployment checks)
