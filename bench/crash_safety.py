@@ -5,7 +5,10 @@ For each database a fresh database is migrated and a PBX registered (as bench/ct
 clients play whole calls (offered, answered, ended) against `siaga serve` over real HTTP, each event
 retried until it is acknowledged (201 stored or 200 duplicate), as a PBX retries. K times during the load
 every server process is killed with SIGKILL (the whole process group: uvicorn's supervisor and its workers)
-and the server started again. After the load, every acknowledged event is sent once more. Printed:
+and the server started again. With ``--nodes 2`` two servers share the database, as two nodes behind a
+load balancer: each event goes to one node and, unacknowledged, to the other (as nginx's
+``proxy_next_upstream`` does, deploy/nginx/siaga.conf); the kills take the nodes in turn, so one is always
+up. After the load, every acknowledged event is sent once more. Printed:
 
 - acknowledged: distinct events the server acknowledged;
 - stored: of those, the ones in the database (counted there, before the re-send);
@@ -14,7 +17,7 @@ and the server started again. After the load, every acknowledged event is sent o
 - resend: the answers to the re-send (all must be 200 duplicate: a 201 is an acknowledged event that was lost);
 - audit: whether `siaga audit verify` finds the audit chain intact after the kills.
 
-    .venv/bin/python bench/crash_safety.py [--clients 12] [--kills 4] [--interval 4] [--db both]
+    .venv/bin/python bench/crash_safety.py [--clients 12] [--kills 4] [--interval 4] [--db both] [--nodes 1|2|both]
 """
 
 from __future__ import annotations
@@ -84,17 +87,20 @@ async def post(port: int, token: str, body: bytes) -> int:
 
 
 class Load:
-    def __init__(self, server: Server, token: str) -> None:
-        self.server, self.token = server, token
+    def __init__(self, servers: list[Server], token: str) -> None:
+        self.servers, self.token = servers, token
         self.acknowledged: dict[str, bytes] = {}  # event_id -> the body that was acknowledged
         self.first_answer: Counter[int] = Counter()
         self.retries = 0
         self.stopping = False
 
-    async def deliver(self, event_id: str, body: bytes) -> None:
-        while True:  # a PBX retries until it has an answer that is not a 5xx
+    async def deliver(self, event_id: str, body: bytes, first: int = 0) -> None:
+        attempt = 0
+        while True:  # a PBX retries until it has an answer that is not a 5xx; a balancer tries the next node
+            server = self.servers[(first + attempt) % len(self.servers)]
+            attempt += 1
             try:
-                status = await post(self.server.port, self.token, body)
+                status = await post(server.port, self.token, body)
             except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                 status = 0
             if status in (200, 201):
@@ -116,14 +122,15 @@ class Load:
                          "occurred_at": datetime.now(UTC).isoformat(), **extra}
                 if kind == "offered":
                     event["caller"] = f"0812{number:04d}{serial % 10000:04d}"
-                await self.deliver(event["event_id"], json.dumps(event).encode())
+                await self.deliver(event["event_id"], json.dumps(event).encode(), number + serial)
 
 
-async def scenario(server: Server, token: str, clients: int, kills: int, interval: float) -> Load:
-    load = Load(server, token)
+async def scenario(servers: list[Server], token: str, clients: int, kills: int, interval: float) -> Load:
+    load = Load(servers, token)
     tasks = [asyncio.create_task(load.client(i)) for i in range(clients)]
-    for _ in range(kills):
+    for kill in range(kills):
         await asyncio.sleep(interval)
+        server = servers[kill % len(servers)]
         server.kill()
         await asyncio.sleep(0.3)
         await asyncio.to_thread(server.start)
@@ -154,32 +161,34 @@ async def resend(load: Load) -> Counter[int]:
 
     async def one(body: bytes) -> None:
         async with semaphore:
-            answers[await post(load.server.port, load.token, body)] += 1
+            answers[await post(load.servers[0].port, load.token, body)] += 1
 
     await asyncio.gather(*(one(body) for body in load.acknowledged.values()))
     return answers
 
 
-def run_one(db: str, workers: int, clients: int, kills: int, interval: float) -> dict[str, Any]:
+def run_one(db: str, workers: int, clients: int, kills: int, interval: float, nodes: int = 1) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="siaga-crash-") as tmp:
         env = prepare(db, Path(tmp))
-        server = Server(env, workers)
-        server.start()
+        servers = [Server({**env, "SIAGA_NODE_NAME": f"bench-{n}"}, workers) for n in range(nodes)]
+        for server in servers:
+            server.start()
         try:
             started = time.monotonic()
-            load = asyncio.run(scenario(server, env["BENCH_TOKEN"], clients, kills, interval))
+            load = asyncio.run(scenario(servers, env["BENCH_TOKEN"], clients, kills, interval))
             elapsed = time.monotonic() - started
             events, _ = stored_counts(env)
             answers = asyncio.run(resend(load))
             events_after, calls_after = stored_counts(env)
         finally:
-            server.stop()
+            for server in servers:
+                server.stop()
         verify = subprocess.run([*SIAGA, "audit", "verify", "--json"], env=env, capture_output=True, text=True)
         report = json.loads(verify.stdout) if verify.stdout.strip().startswith("{") else {"ok": False}
     acknowledged = set(load.acknowledged)
     acked_calls = {event_id.split(":")[0] for event_id in acknowledged}
     return {
-        "db": db, "workers": workers, "clients": clients, "kills": kills, "seconds": elapsed,
+        "db": db, "nodes": nodes, "workers": workers, "clients": clients, "kills": kills, "seconds": elapsed,
         "acknowledged": len(acknowledged),
         "stored": sum(1 for e in acknowledged if events[e] >= 1),
         "lost": sum(1 for e in acknowledged if events[e] == 0),
@@ -198,16 +207,20 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=4.0, help="seconds of load before each kill")
     parser.add_argument("--workers", type=int, default=None, help="server processes (default: 1 SQLite, 2 PG)")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--nodes", choices=["1", "2", "both"], default="1",
+                        help="servers on one database (2: two nodes behind a balancer; PostgreSQL only)")
     args = parser.parse_args()
-    rows = [run_one(db, args.workers or (1 if db == "sqlite" else 2), args.clients, args.kills, args.interval)
-            for db in (["sqlite", "postgres"] if args.db == "both" else [args.db])]
-    header = (f"{'database':<9} {'workers':>7} {'clients':>7} {'kills':>5} {'acknowledged':>12} {'stored':>7} "
-              f"{'lost':>5} {'duplicated':>10} {'retries':>7} {'resend 200':>10} {'resend other':>12}  audit verify")
+    runs = [(db, n) for db in (["sqlite", "postgres"] if args.db == "both" else [args.db])
+            for n in ([1, 2] if args.nodes == "both" else [int(args.nodes)]) if n == 1 or db == "postgres"]
+    rows = [run_one(db, args.workers or (1 if db == "sqlite" else 2), args.clients, args.kills, args.interval, n)
+            for db, n in runs]
+    header = (f"{'database':<9} {'nodes':>5} {'workers':>7} {'clients':>7} {'kills':>5} {'acknowledged':>12} "
+              f"{'stored':>7} {'lost':>5} {'duplicated':>10} {'retries':>7} {'resend 200':>10} {'resend other':>12}  audit verify")
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['db']:<9} {r['workers']:>7} {r['clients']:>7} {r['kills']:>5} {r['acknowledged']:>12} "
-              f"{r['stored']:>7} {r['lost']:>5} {r['duplicated']:>10} {r['retries']:>7} {r['resend_200']:>10} "
+        print(f"{r['db']:<9} {r['nodes']:>5} {r['workers']:>7} {r['clients']:>7} {r['kills']:>5} "
+              f"{r['acknowledged']:>12} {r['stored']:>7} {r['lost']:>5} {r['duplicated']:>10} {r['retries']:>7} {r['resend_200']:>10} "
               f"{r['resend_other']:>12}  {r['audit']}")
     print(f"({os.cpu_count()} cores, {sys.version.split()[0]}; PostgreSQL at {PG_URL}; load generator on the same "
           "machine; 'retries' counts requests a kill cut off or refused, each sent again until acknowledged)")

@@ -30,27 +30,27 @@ def deployment(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessa
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" not in engine:
         found.append(checks.Warning(
-            pgettext("check", "the database is SQLite (the embedded mode): one server, no second node"),
-            hint=pgettext("check", "set SIAGA_DATABASE_URL=postgres://... for a city's 24x7 service"),
+            pgettext("cli", "the database is SQLite (the embedded mode): one server, no second node"),
+            hint=pgettext("cli", "set SIAGA_DATABASE_URL=postgres://... for a city's 24x7 service"),
             id="siaga.W001"))
     if production and not settings.TRUSTED_PROXIES:
         found.append(checks.Warning(
-            pgettext("check", "SIAGA_TRUSTED_PROXIES is empty: behind a reverse proxy every login and audit row "
+            pgettext("cli", "SIAGA_TRUSTED_PROXIES is empty: behind a reverse proxy every login and audit row "
                               "would carry the proxy's address, and HTTPS is not known to the application"),
-            hint=pgettext("check", "set it to the address of the TLS proxy (docs/deploy.md)"), id="siaga.W002"))
+            hint=pgettext("cli", "set it to the address of the TLS proxy (docs/deploy.md)"), id="siaga.W002"))
     found += _feeds()
     found += _channels()
     if settings.REDIS_URL:
         from siaga.runtime.health import check_redis
 
         if (state := check_redis()) != "ok":
-            found.append(checks.Error(_say(pgettext("check", "Redis at SIAGA_REDIS_URL: {state}"), state=state),
-                                      hint=pgettext("check", "live pages of the other nodes would miss this "
+            found.append(checks.Error(_say(pgettext("cli", "Redis at SIAGA_REDIS_URL: {state}"), state=state),
+                                      hint=pgettext("cli", "live pages of the other nodes would miss this "
                                                              "node's events"), id="siaga.E007"))
     if "postgresql" in engine and (shutil.which("pg_dump") is None or shutil.which("pg_restore") is None):
         found.append(checks.Warning(
-            pgettext("check", "pg_dump / pg_restore are not installed: `siaga backup` cannot run"),
-            hint=pgettext("check", "install PostgreSQL's client (Debian: postgresql-client)"), id="siaga.W009"))
+            pgettext("cli", "pg_dump / pg_restore are not installed: `siaga backup` cannot run"),
+            hint=pgettext("cli", "install PostgreSQL's client (Debian: postgresql-client)"), id="siaga.W009"))
     return found
 
 
@@ -58,15 +58,15 @@ def _feeds() -> list[checks.CheckMessage]:
     found: list[checks.CheckMessage] = []
     if not settings.HAZARD_POLLING or not settings.BMKG_FEEDS:
         found.append(checks.Warning(
-            pgettext("check", "no BMKG feed is polled by this node (SIAGA_HAZARD_POLLING off or SIAGA_BMKG_FEEDS "
+            pgettext("cli", "no BMKG feed is polled by this node (SIAGA_HAZARD_POLLING off or SIAGA_BMKG_FEEDS "
                               "empty): no earthquake warning is issued unless another node polls"),
-            hint=pgettext("check", "let at least one node poll (the pollers hold a lease: one polls at a time)"),
+            hint=pgettext("cli", "let at least one node poll (the pollers hold a lease: one polls at a time)"),
             id="siaga.W003"))
     if not settings.INATEWS_FEEDS:
         found.append(checks.Warning(
-            pgettext("check", "SIAGA_INATEWS_FEEDS is empty: tsunami warnings and their ends (PD-1 to PD-4) come "
+            pgettext("cli", "SIAGA_INATEWS_FEEDS is empty: tsunami warnings and their ends (PD-1 to PD-4) come "
                               "only as autogempa's tsunami potential"),
-            hint=pgettext("check", "set the InaTEWS address given with the BMKG agreement"), id="siaga.W004"))
+            hint=pgettext("cli", "set the InaTEWS address given with the BMKG agreement"), id="siaga.W004"))
     return found
 
 
@@ -77,7 +77,7 @@ def _channels() -> list[checks.CheckMessage]:
     channels = set(settings.ALERT_CHANNELS)
     if "email" in channels:
         if not settings.SMTP_URL:
-            found.append(checks.Warning(pgettext("check", "the e-mail channel is on but SIAGA_SMTP_URL is empty: "
+            found.append(checks.Warning(pgettext("cli", "the e-mail channel is on but SIAGA_SMTP_URL is empty: "
                                                           "the agencies get no warning by e-mail"), id="siaga.W005"))
         else:
             from siaga.alerts.channels.email import _connection
@@ -88,11 +88,11 @@ def _channels() -> list[checks.CheckMessage]:
                 connection.close()
             except (ChannelError, OSError) as exc:
                 found.append(checks.Error(
-                    _say(pgettext("check", "the SMTP server at SIAGA_SMTP_URL cannot be reached: {error}"), error=exc),
+                    _say(pgettext("cli", "the SMTP server at SIAGA_SMTP_URL cannot be reached: {error}"), error=exc),
                     id="siaga.E005"))
     if "mqtt" in channels:
         if not settings.MQTT_URL:
-            found.append(checks.Warning(pgettext("check", "the MQTT channel is on but SIAGA_MQTT_URL is empty: "
+            found.append(checks.Warning(pgettext("cli", "the MQTT channel is on but SIAGA_MQTT_URL is empty: "
                                                           "sirens and displays get nothing"), id="siaga.W006"))
         else:
             from siaga.alerts.channels.mqtt import _client
@@ -103,11 +103,11 @@ def _channels() -> list[checks.CheckMessage]:
                 client.loop_stop()
             except (ChannelError, OSError) as exc:
                 found.append(checks.Error(
-                    _say(pgettext("check", "the MQTT broker at SIAGA_MQTT_URL cannot be reached: {error}"), error=exc),
+                    _say(pgettext("cli", "the MQTT broker at SIAGA_MQTT_URL cannot be reached: {error}"), error=exc),
                     id="siaga.E006"))
     if "ews" in channels and not settings.EWS_UDP:
         found.append(checks.Warning(
-            pgettext("check", "SIAGA_EWS_UDP is empty on this node: it sends no EWS to the television multiplexer"),
-            hint=pgettext("check", "set it on the nodes that may run the carousel (one sends at a time)"),
+            pgettext("cli", "SIAGA_EWS_UDP is empty on this node: it sends no EWS to the television multiplexer"),
+            hint=pgettext("cli", "set it on the nodes that may run the carousel (one sends at a time)"),
             id="siaga.W008"))
     return found
