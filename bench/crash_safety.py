@@ -215,12 +215,14 @@ def main() -> None:
     rows = [run_one(db, args.workers or (1 if db == "sqlite" else 2), args.clients, args.kills, args.interval, n)
             for db, n in runs]
     header = (f"{'database':<9} {'nodes':>5} {'workers':>7} {'clients':>7} {'kills':>5} {'acknowledged':>12} "
-              f"{'stored':>7} {'lost':>5} {'duplicated':>10} {'retries':>7} {'resend 200':>10} {'resend other':>12}  audit verify")
+              f"{'stored':>7} {'lost':>5} {'duplicated':>10} {'retries':>7} {'resend 200':>10} "
+              f"{'resend other':>12}  audit verify")
     print(header)
     print("-" * len(header))
     for r in rows:
         print(f"{r['db']:<9} {r['nodes']:>5} {r['workers']:>7} {r['clients']:>7} {r['kills']:>5} "
-              f"{r['acknowledged']:>12} {r['stored']:>7} {r['lost']:>5} {r['duplicated']:>10} {r['retries']:>7} {r['resend_200']:>10} "
+              f"{r['acknowledged']:>12} {r['stored']:>7} {r['lost']:>5} {r['duplicated']:>10} {r['retries']:>7} "
+              f"{r['resend_200']:>10} "
               f"{r['resend_other']:>12}  {r['audit']}")
     print(f"({os.cpu_count()} cores, {sys.version.split()[0]}; PostgreSQL at {PG_URL}; load generator on the same "
           "machine; 'retries' counts requests a kill cut off or refused, each sent again until acknowledged)")

@@ -6,7 +6,11 @@ runs C concurrent keep-alive clients for D seconds; each client plays whole call
 ended) with unique event ids, so every request is a real write. It prints events/s and the p50 / p99
 latency of each request as a table.
 
-    .venv/bin/python bench/cti_ingest.py [--duration 20] [--clients 32] [--workers 2] [--db both]
+    .venv/bin/python bench/cti_ingest.py [--duration 20] [--clients 32] [--workers 2] [--db both] [--nodes 1|2|both]
+
+With ``--nodes 2`` two servers share the PostgreSQL database, as two nodes behind a balancer, and the
+clients are spread over them; by default each then has 1 worker process, so that one node with 2 workers
+and two nodes with 1 each use the same number of server processes on this machine.
 
 The load generator is a few lines of asyncio HTTP/1.1 (not httpx) so that it takes as little of the
 machine's two cores as possible from the server it measures.
@@ -126,44 +130,51 @@ async def poisoner(port: int, token: str, worker: int, deadline: float, statuses
         writer.close()
 
 
-async def load(port: int, token: str, clients: int, duration: float, poisoners: int = 0,
+async def load(ports: list[int], token: str, clients: int, duration: float, poisoners: int = 0,
                rate: float = 0.0) -> tuple[list[float], dict[int, int], float, dict[int, int]]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     poisoned: dict[int, int] = {}
     # warm-up: one call per client, not measured
-    await asyncio.gather(*(client(port, token, 9000 + i, time.perf_counter() + 0.3, [], {}) for i in range(clients)))
+    await asyncio.gather(*(client(ports[i % len(ports)], token, 9000 + i, time.perf_counter() + 0.3, [], {})
+                           for i in range(clients)))
     start = time.perf_counter()
     deadline = start + duration
-    await asyncio.gather(*(client(port, token, i, deadline, latencies, statuses) for i in range(clients)),
-                         *(poisoner(port, token, i, deadline, poisoned, rate) for i in range(poisoners)))
+    await asyncio.gather(*(client(ports[i % len(ports)], token, i, deadline, latencies, statuses)
+                           for i in range(clients)),
+                         *(poisoner(ports[i % len(ports)], token, i, deadline, poisoned, rate)
+                           for i in range(poisoners)))
     return latencies, statuses, time.perf_counter() - start, poisoned
 
 
 def run_one(db: str, workers: int, clients: int, duration: float, poisoners: int = 0,
-            rate: float = 0.0) -> dict[str, object]:
+            rate: float = 0.0, nodes: int = 1) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="siaga-bench-") as tmp:
         env = prepare(db, Path(tmp))
-        port = free_port()
-        server = subprocess.Popen([*SIAGA, "serve", "--port", str(port), "--workers", str(workers)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ports = [free_port() for _ in range(nodes)]
+        servers = [subprocess.Popen([*SIAGA, "serve", "--port", str(port), "--workers", str(workers)],
+                                    env={**env, "SIAGA_NODE_NAME": f"bench-{n}"}, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL) for n, port in enumerate(ports)]
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.2)
+            for port in ports:
+                for _ in range(100):
+                    try:
+                        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                        break
+                    except OSError:
+                        time.sleep(0.2)
             time.sleep(1.0)
-            latencies, statuses, elapsed, poisoned = asyncio.run(load(port, env["BENCH_TOKEN"], clients, duration,
+            latencies, statuses, elapsed, poisoned = asyncio.run(load(ports, env["BENCH_TOKEN"], clients, duration,
                                                                       poisoners, rate))
         finally:
-            server.terminate()
-            server.wait(timeout=15)
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(timeout=15)
     latencies.sort()
     ok = statuses.get(201, 0)
     return {
-        "db": db, "workers": workers, "clients": clients, "seconds": round(elapsed, 1),
+        "db": db, "nodes": nodes, "workers": workers, "clients": clients, "seconds": round(elapsed, 1),
         "poison": f"{poisoners}x{rate:g}/s" if poisoners and rate else (f"{poisoners} flood" if poisoners else "-"),
         "events": len(latencies), "poison_refused": sum(n for s, n in poisoned.items() if 400 <= s < 500),
         "poison_5xx": sum(n for s, n in poisoned.items() if s >= 500),
@@ -183,18 +194,24 @@ def main() -> None:
                              "lone surrogates, a time beyond a clock): each row then runs without and with them")
     parser.add_argument("--poison-rate", type=float, default=25.0,
                         help="requests per second of each poisoning client (0: a flood, as fast as answered)")
+    parser.add_argument("--nodes", choices=["1", "2", "both"], default="1",
+                        help="servers on one database (2: two nodes, the clients spread over them; PostgreSQL only)")
     args = parser.parse_args()
     rows = []
     for db in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
-        workers = args.workers or (1 if db == "sqlite" else 2)
-        for poisoners in ([0, args.poison] if args.poison else [0]):
-            rows.append(run_one(db, workers, args.clients, args.duration, poisoners, args.poison_rate))
-    header = f"{'database':<10} {'workers':>7} {'clients':>7} {'poison':>9} {'events':>8} {'errors':>6} " \
+        for nodes in ([1, 2] if args.nodes == "both" else [int(args.nodes)]):
+            if nodes > 1 and db != "postgres":
+                continue
+            workers = args.workers or (1 if db == "sqlite" or nodes > 1 else 2)
+            for poisoners in ([0, args.poison] if args.poison else [0]):
+                rows.append(run_one(db, workers, args.clients, args.duration, poisoners, args.poison_rate, nodes))
+    header = f"{'database':<10} {'nodes':>5} {'workers':>7} {'clients':>7} {'poison':>9} {'events':>8} {'errors':>6} " \
              f"{'events/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'poison 4xx':>10} {'poison 5xx':>10}"
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['db']:<10} {r['workers']:>7} {r['clients']:>7} {r['poison']:>9} {r['events']:>8} {r['errors']:>6} "
+        print(f"{r['db']:<10} {r['nodes']:>5} {r['workers']:>7} {r['clients']:>7} {r['poison']:>9} {r['events']:>8} "
+              f"{r['errors']:>6} "
               f"{r['events_per_s']:>9.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['poison_refused']:>10} "
               f"{r['poison_5xx']:>10}")
     print(f"({os.cpu_count()} cores, {sys.version.split()[0]}, load generator on the same machine)")
