@@ -118,7 +118,7 @@ def exposition() -> tuple[bytes, str]:
 
     instruments()  # every family appears from the first scrape, at zero
     state = CollectorRegistry(auto_describe=False)
-    state.register(StateCollector())  # type: ignore[arg-type]
+    state.register(StateCollector())
     if os.environ.get(MULTIPROC_ENV):
         node = CollectorRegistry()
         MultiProcessCollector(node)
