@@ -64,7 +64,9 @@ def test_resolving_when_every_dispatch_was_declined_is_refused(actors: Any) -> N
     incident = new_incident(actors["operator"])
     dispatch, _ = actions.do_dispatch(actors["operator"].principal, incident.pk, "damkar")
     actions.do_update_dispatch(actors["agency"].principal, dispatch.pk, "declined", reason="di luar wilayah")
-    with pytest.raises(IllegalTransition, match="no unit has reached the scene"):
+    incident.refresh_from_db()
+    assert incident.status == "verified"  # no agency on its way: waiting for a dispatch again
+    with pytest.raises(IllegalTransition, match="cannot become resolved"):
         actions.do_change_incident_status(actors["operator"].principal, incident.pk, "resolved")
 
 
@@ -249,3 +251,27 @@ def test_duplicate_marking(actors: Any) -> None:
     actions.do_change_incident_status(sup, second.pk, "duplicate", duplicate_of=first.pk)
     second.refresh_from_db()
     assert second.status == "duplicate" and second.duplicate_of == first
+
+
+def test_without_an_active_dispatch_a_dispatched_incident_waits_for_one_again(actors: Any) -> None:
+    """Declining or withdrawing the last active dispatch: no agency is on its way, so the incident is
+    "verified" again (it used to stay "dispatched" and look handled on the wall)."""
+    op, damkar = actors["operator"].principal, actors["agency"].principal
+    incident = new_incident(actors["operator"])
+    first, _ = actions.do_dispatch(op, incident.pk, "damkar")
+    second, _ = actions.do_dispatch(op, incident.pk, "polres")
+    actions.do_withdraw_dispatch(op, second.pk, "salah instansi")
+    incident.refresh_from_db()
+    assert incident.status == "dispatched"  # Damkar is still coming
+    actions.do_update_dispatch(damkar, first.pk, "declined", reason="semua unit sedang bertugas")
+    incident.refresh_from_db()
+    assert incident.status == "verified" and incident.verified_at is not None
+    assert AuditLog.objects.filter(action="incident.verified", object_id=str(incident.pk)).count() == 1
+    assert incident.timeline.filter(kind="status", data__to="verified").count() == 1
+    again, _ = actions.do_dispatch(op, incident.pk, "damkar")  # and it can be dispatched again
+    incident.refresh_from_db()
+    assert incident.status == "dispatched"
+    actions.do_update_dispatch(damkar, again.pk, "on_scene")
+    actions.do_update_dispatch(damkar, again.pk, "completed")
+    incident.refresh_from_db()
+    assert incident.status == "on_scene"  # a unit reached the scene: nothing falls back any more

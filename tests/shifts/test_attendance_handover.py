@@ -1,6 +1,6 @@
 """Attendance (late starts, early leaves) and the handover between shifts with what is still open."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -88,8 +88,16 @@ def test_current_shift_api_flags_an_unacknowledged_handover(client: Any, actors:
 
 
 def test_only_the_rostered_supervisor_or_an_admin_writes_the_handover(client: Any, actors: Any) -> None:
+    import time_machine
+
     from tests.conftest import make_actor
 
+    # in the middle of a shift: within 30 minutes of the next one, starting a shift starts the next one
+    with time_machine.travel(datetime(2026, 6, 10, 3, 0, tzinfo=UTC), tick=True):  # 10.00 WIB, Pagi
+        _rostered_supervisor_or_admin(client, actors, make_actor)
+
+
+def _rostered_supervisor_or_admin(client: Any, actors: Any, make_actor: Any) -> None:
     shift = queries.current_shift()
     other = make_actor("t_supervisor2", "supervisor")
     rostered(actors["supervisor"], shift)

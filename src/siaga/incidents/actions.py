@@ -410,6 +410,19 @@ def _follow(incident: Incident, actor: Principal, status: str, moment: datetime)
     audit.record(actor, f"incident.{status}", incident, before=b, after=a)
 
 
+def _fall_back_without_dispatch(incident: Incident, actor: Principal, moment: datetime) -> bool:
+    """A dispatched incident whose last active dispatch was declined or withdrawn has no agency on its way:
+    it is "verified" again, so it shows as waiting for a dispatch instead of looking handled."""
+    if incident.status != IncidentStatus.DISPATCHED or \
+            Dispatch.objects.filter(incident=incident, status__in=lifecycle.ACTIVE).exists():
+        return False
+    _follow(incident, actor, IncidentStatus.VERIFIED, moment)
+    _event(incident, actor, "status", f"Status: {incident.get_status_display()} (tidak ada instansi yang menuju "
+                                      "lokasi lagi)", moment, {"to": IncidentStatus.VERIFIED,
+                                                               "from": IncidentStatus.DISPATCHED})
+    return True
+
+
 def _set_dispatch_status(dispatch: Dispatch, actor: Principal, status: str, moment: datetime, reason: str) -> None:
     before = audit.snapshot(dispatch, DISPATCH_AUDIT_FIELDS)
     dispatch.status = status
@@ -470,6 +483,9 @@ def do_update_dispatch(
     if status == DispatchStatus.ON_SCENE and incident.status == IncidentStatus.DISPATCHED:
         _follow(incident, actor, IncidentStatus.ON_SCENE, moment)
         publish_on_commit("incident.updated", incident_summary(incident))
+    elif status in (DispatchStatus.DECLINED, DispatchStatus.CANCELLED) and \
+            _fall_back_without_dispatch(incident, actor, moment):
+        publish_on_commit("incident.updated", incident_summary(incident))
     return dispatch
 
 
@@ -498,6 +514,8 @@ def do_withdraw_dispatch(actor: Principal, dispatch_id: int, reason: str) -> Dis
     if not incident.is_open:
         raise IllegalTransition(pgettext_lazy("error", "incident {ticket} is {status}; its dispatches are closed"),
                                 field="status", ticket=incident.ticket, status=incident.status)
-    _set_dispatch_status(dispatch, actor, DispatchStatus.CANCELLED, timezone.now(), reason)
+    moment = timezone.now()
+    _set_dispatch_status(dispatch, actor, DispatchStatus.CANCELLED, moment, reason)
+    _fall_back_without_dispatch(incident, actor, moment)
     publish_on_commit("incident.updated", incident_summary(incident))
     return dispatch
