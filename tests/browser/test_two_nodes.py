@@ -1,6 +1,5 @@
 """Two `siaga serve` nodes on one Redis: an incident created through node A appears on the wall page of node B."""
 
-import os
 import time
 import uuid
 from typing import Any
@@ -10,21 +9,13 @@ import httpx
 import pytest
 
 from tests.browser.conftest import PASSWORDS, new_context
-from tests.e2e.servers import prepared_env, start
+from tests.e2e.servers import REDIS_URL, prepared_env, require_redis, start
 
 pytestmark = pytest.mark.slow
-REDIS_URL = os.environ.get("SIAGA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def test_wall_on_node_b_shows_incident_from_node_a(browser: Any, tmp_path_factory: Any) -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("SIAGA_REQUIRE_REDIS") == "1":
-            raise
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    require_redis()
     env = prepared_env(tmp_path_factory.mktemp("two-nodes"), "siaga_browser_redis",
                        {"SIAGA_REDIS_URL": REDIS_URL, "SIAGA_REDIS_CHANNEL": f"siaga-test-{uuid.uuid4().hex}"})
     node_a, node_b = start(env), start(env)
@@ -56,17 +47,10 @@ def test_with_redis_away_a_node_keeps_its_own_pages_live_and_they_resync_when_it
         browser: Any, tmp_path_factory: Any) -> None:
     """Node B reaches Redis through a relay the test cuts: B's wall still sees B's own writes; A's writes
     meanwhile reach it when Redis is back, by the resynchronisation, not by a reload of the page."""
-    import redis
-
     from tests.e2e.relay import Relay
     from tests.e2e.servers import SseReader, logged_in, session_header
 
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("SIAGA_REQUIRE_REDIS") == "1":
-            raise
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    require_redis()
     target = urlsplit(REDIS_URL)
     relay = Relay(target.hostname or "127.0.0.1", target.port or 6379)
     env = prepared_env(tmp_path_factory.mktemp("redis-away"), "siaga_browser_redis_away",

@@ -1,6 +1,5 @@
 """Live updates over real HTTP: SSE on `siaga serve`, role filtering, and two nodes sharing one Redis."""
 
-import os
 import subprocess
 import time
 import uuid
@@ -9,10 +8,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.servers import SIAGA, Server, SseReader, logged_in, prepared_env, session_header, start
+from tests.e2e.servers import (
+    REDIS_URL,
+    SIAGA,
+    Server,
+    SseReader,
+    logged_in,
+    prepared_env,
+    require_redis,
+    session_header,
+    start,
+)
 
 pytestmark = pytest.mark.slow
-REDIS_URL = os.environ.get("SIAGA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def create_incident(server: Server, category: str = "kebakaran") -> dict[str, Any]:
@@ -120,14 +128,7 @@ def test_unauthenticated_stream_is_refused(node: Server) -> None:
 
 def test_two_nodes_on_one_redis(tmp_path_factory: Any) -> None:
     """An incident created through node A appears on a stream connected to node B."""
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") or os.environ.get("SIAGA_REQUIRE_REDIS"):
-            raise
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    require_redis()
     var = tmp_path_factory.mktemp("redis-nodes")
     env = prepared_env(var, "siaga_e2e_redis", {"SIAGA_REDIS_URL": REDIS_URL,
                                                 "SIAGA_REDIS_CHANNEL": f"siaga-test-{uuid.uuid4().hex}"})

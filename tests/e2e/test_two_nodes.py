@@ -35,10 +35,9 @@ from siaga.ews.sections import SectionError, parse_section
 from siaga.hazards.replay import ReplayServer
 from tests import clock
 from tests.e2e.relay import Relay
-from tests.e2e.servers import Server, prepared_env, start
+from tests.e2e.servers import REDIS_URL, Server, prepared_env, require_redis, start
 
 pytestmark = pytest.mark.slow
-REDIS_URL = os.environ.get("SIAGA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TAKEOVER_SECONDS = 10.0  # issue 14: another node's carousel sends within 10 s of the holder's death
 
 
@@ -51,14 +50,7 @@ def siaga(*args: str, env: dict[str, str], check: bool = True) -> str:
 def _needs_postgres_and_redis() -> None:
     if not os.environ.get("SIAGA_TEST_DATABASE_URL"):
         pytest.skip("two nodes share one PostgreSQL: the PostgreSQL pass runs this (SIAGA_TEST_DATABASE_URL)")
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") or os.environ.get("SIAGA_REQUIRE_REDIS"):
-            raise
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    require_redis()
 
 
 @dataclass

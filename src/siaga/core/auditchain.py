@@ -202,6 +202,12 @@ class Report:
         return f"{self.head_seal}:{self.head}" if self.head_seal is not None else "0:"
 
 
+def last_seal_anchor() -> str:
+    """``<seal id>:<hash>`` of the last seal (``0:`` before the first): what `siaga audit head` prints."""
+    last = AuditSeal.objects.order_by("-id").values_list("id", "hash").first()
+    return f"{last[0]}:{last[1]}" if last else "0:"
+
+
 def parse_anchor(text: str) -> tuple[int | None, str]:
     """``<seal id>:<hash>`` as ``siaga audit head`` prints it (or the daily report's seal and hash), or a bare
     hash; ValueError naming what is wrong."""

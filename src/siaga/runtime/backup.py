@@ -89,13 +89,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def audit_head() -> str:
-    from siaga.core.models import AuditSeal
-
-    last = AuditSeal.objects.order_by("-id").values_list("id", "hash").first()
-    return f"{last[0]}:{last[1]}" if last else "0:"
-
-
 def _migrations() -> dict[str, str]:
     from django.db.migrations.recorder import MigrationRecorder
 
@@ -107,7 +100,7 @@ def _migrations() -> dict[str, str]:
 
 def backup(directory: Path | None = None, *, now: datetime | None = None) -> Backup:
     from siaga import __version__
-    from siaga.core.auditchain import seal_pending
+    from siaga.core.auditchain import last_seal_anchor, seal_pending
 
     folder = Path(directory or settings.BACKUP_DIR)
     folder.mkdir(parents=True, exist_ok=True)
@@ -116,7 +109,7 @@ def backup(directory: Path | None = None, *, now: datetime | None = None) -> Bac
     if dump.exists() or manifest.exists():
         raise BackupError(f"{dump} exists already: one backup a second at most")
     seal_pending("new")  # rows committed but not yet sealed get their seals first, so the head covers them
-    head = audit_head()  # read before the dump begins: the dump's chain passes through it
+    head = last_seal_anchor()  # read before the dump begins: the dump's chain passes through it
     partial = Path(tempfile.mkstemp(prefix=".siaga-", suffix=".partial", dir=folder)[1])
     try:
         if _engine() == "postgresql":

@@ -16,6 +16,17 @@ from django.utils.translation import pgettext_lazy
 from siaga.core.errors import LazyText
 
 
+def write_report(stdout: Any, report: Any) -> None:
+    """A verify report as a person reads it (`siaga audit verify`, and the end of `siaga restore`)."""
+    state = "intact" if report.ok else "BROKEN"
+    stdout.write(str(LazyText(
+        pgettext_lazy("cli", "audit chain {state}: {seals} seal(s) over {rows} row(s), {unsealed} unsealed"),
+        state=state, seals=report.seals, rows=report.rows, unsealed=report.unsealed)))
+    stdout.write(str(LazyText(pgettext_lazy("cli", "head: {anchor}"), anchor=report.anchor)))
+    for problem in report.problems:
+        stdout.write(f"  {problem}")
+
+
 class Command(BaseCommand):
     help = "The audit log's hash chain: verify it, or seal what is left unsealed."
 
@@ -32,21 +43,21 @@ class Command(BaseCommand):
         verbs.add_parser("seal", help="seal every audit row that has no seal yet")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from siaga.core.auditchain import parse_anchor, seal_pending, verify
-        from siaga.core.models import AuditChainHead, AuditSeal
+        from siaga.core.auditchain import last_seal_anchor, parse_anchor, seal_pending, verify
+        from siaga.core.models import AuditChainHead
 
         if options["verb"] == "seal":
             self.stdout.write(str(LazyText(
                 pgettext_lazy("cli", "sealed {seal_pending} audit row(s)"), seal_pending=seal_pending('all'))))
             return
         if options["verb"] == "head":
-            last = AuditSeal.objects.order_by("-id").values_list("id", "hash").first()
+            anchor = last_seal_anchor()
             recorded = AuditChainHead.objects.filter(name="default").values_list("last_hash", flat=True).first()
-            if last is not None and recorded not in (None, last[1]):
+            if anchor != "0:" and recorded not in (None, anchor.split(":", 1)[1]):
                 self.stderr.write(str(
                     pgettext_lazy("cli", "the chain head and the last seal disagree: run `siaga audit verify`")))
                 sys.exit(1)
-            self.stdout.write(f"{last[0]}:{last[1]}" if last else "0:")
+            self.stdout.write(anchor)
             return
         if options["expect"]:
             try:
@@ -60,12 +71,6 @@ class Command(BaseCommand):
                                           "unsealed": report.unsealed, "head": report.head,
                                           "anchor": report.anchor, "problems": report.problems}))
         else:
-            state = "intact" if report.ok else "BROKEN"
-            self.stdout.write(str(LazyText(
-                pgettext_lazy("cli", "audit chain {state}: {seals} seal(s) over {rows} row(s), {unsealed} unsealed"),
-                state=state, seals=report.seals, rows=report.rows, unsealed=report.unsealed)))
-            self.stdout.write(str(LazyText(pgettext_lazy("cli", "head: {anchor}"), anchor=report.anchor)))
-            for problem in report.problems:
-                self.stdout.write(f"  {problem}")
+            write_report(self.stdout, report)
         if not report.ok:
             sys.exit(1)

@@ -23,6 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from siaga.core.auditchain import verify
+        from siaga.core.management.commands.audit import write_report
 
         try:
             found = read_manifest(options["file"])  # checked before anything is touched, --yes or not
@@ -36,13 +37,7 @@ class Command(BaseCommand):
         self.stdout.write(str(LazyText(pgettext_lazy("cli", "restored {path} (made {created})"),
                                        path=found.dump, created=found.data["created_at"])))
         report = verify(expect=found.data["audit_head"] if found.data["audit_head"] != "0:" else None)
-        state = "intact" if report.ok else "BROKEN"
-        self.stdout.write(str(LazyText(
-            pgettext_lazy("cli", "audit chain {state}: {seals} seal(s) over {rows} row(s), {unsealed} unsealed"),
-            state=state, seals=report.seals, rows=report.rows, unsealed=report.unsealed)))
-        self.stdout.write(str(LazyText(pgettext_lazy("cli", "head: {anchor}"), anchor=report.anchor)))
-        for problem in report.problems:
-            self.stdout.write(f"  {problem}")
+        write_report(self.stdout, report)
         self.stdout.write(str(pgettext_lazy(
             "cli", "next: `siaga migrate` (if this version is newer than the backup's), then start the nodes")))
         if not report.ok:
