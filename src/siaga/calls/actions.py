@@ -109,9 +109,10 @@ def _note_anomaly(call: Call, text: str) -> None:
         call.anomalies = [*call.anomalies, text]
 
 
-def _apply(call: Call, event: cti.CtiEvent, blocked: set[str]) -> None:
+def _apply(call: Call, event: cti.CtiEvent, blocked: set[str],
+           numbers: dict[str | None, phone.CallerNumber] | None = None) -> None:
     """Fold one event into the call. Order-independent and repeat-safe: the same events in any order, any
-    number of times, give the same call."""
+    number of times, give the same call. ``numbers``: callers already normalised (by the batch)."""
     at = event.occurred_at
     if event.type == "call.offered":
         if call.offered_at is None or at < call.offered_at:
@@ -119,7 +120,7 @@ def _apply(call: Call, event: cti.CtiEvent, blocked: set[str]) -> None:
         if event.line:
             call.line = event.line
         if not call.caller and not call.caller_raw and not call.caller_withheld:
-            number = phone.normalise(event.caller, settings.PHONE_REGION)
+            number = (numbers or {}).get(event.caller) or phone.normalise(event.caller, settings.PHONE_REGION)
             call.caller = number.e164
             call.caller_raw = number.raw
             call.caller_withheld = number.withheld
@@ -202,17 +203,16 @@ def do_ingest_cti_events(items: list[IngestItem]) -> list[IngestResult | ActionE
         by_integration.setdefault(integration_id, []).append(ref)
 
     def lock(wanted: dict[int, list[str]]) -> dict[tuple[int, str], Call]:
-        condition = Q()
-        for integration_id, refs in wanted.items():
-            condition |= Q(integration_id=integration_id, call_ref__in=refs)
-        return {(c.integration_id, c.call_ref): c
-                for c in Call.objects.select_for_update().filter(condition).order_by("id")}
+        found: list[Call] = []
+        for integration_id, refs in wanted.items():  # one PBX in a batch almost always: one statement
+            found.extend(rawsql.locked_rows(Call, "call_ref", refs, integration_id=integration_id))
+        return {(c.integration_id, c.call_ref): c for c in found}
 
     calls = lock(by_integration)
     missing = [key for key in keys if key not in calls]
     if missing:
-        Call.objects.bulk_create([Call(integration_id=i, call_ref=ref, first_seen_at=now) for i, ref in missing],
-                                 ignore_conflicts=True)
+        rawsql.insert_rows(Call, [rawsql.new_row(Call, integration_id=i, call_ref=ref, first_seen_at=now)
+                                  for i, ref in missing], ignore_conflicts=True)
         wanted: dict[int, list[str]] = {}
         for integration_id, ref in missing:
             wanted.setdefault(integration_id, []).append(ref)
@@ -225,15 +225,11 @@ def do_ingest_cti_events(items: list[IngestItem]) -> list[IngestResult | ActionE
                                                                  event_id__in=ids).values_list(
                 "event_id", "payload_hash", "call_id"):
             stored_events[(integration_id, event_id)] = (digest, call_id)
-    new_numbers = set()
-    for item in items:
-        if item.event.type == "call.offered":
-            number = phone.normalise(item.event.caller, settings.PHONE_REGION).e164
-            if number:
-                new_numbers.add(number)
-    blocked = _blocked_numbers(new_numbers, now)
+    numbers = {item.event.caller: phone.normalise(item.event.caller, settings.PHONE_REGION)
+               for item in items if item.event.type == "call.offered"}
+    blocked = _blocked_numbers({n.e164 for n in numbers.values() if n.e164}, now)
     # 4. fold
-    before: dict[int, dict[str, Any]] = {}
+    current: dict[int, dict[str, Any]] = {}  # each call's audited fields as they stand in the fold
     offered_before: dict[int, datetime | None] = {}
     new_events: list[dict[str, Any]] = []
     new_items: list[int] = []
@@ -255,12 +251,13 @@ def do_ingest_cti_events(items: list[IngestItem]) -> list[IngestResult | ActionE
                 results[index] = IngestResult(duplicate=True, call_id=seen[1])
             continue
         stored_events[key] = (item.digest, call.pk)  # a copy later in this batch is a duplicate
-        if call.pk not in before:
-            before[call.pk] = audit.snapshot(call, CALL_AUDIT_FIELDS)
+        if call.pk not in current:
+            current[call.pk] = audit.snapshot(call, CALL_AUDIT_FIELDS)
             offered_before[call.pk] = call.offered_at
+        _apply(call, item.event, blocked, numbers)
         snapshot = audit.snapshot(call, CALL_AUDIT_FIELDS)
-        _apply(call, item.event, blocked)
-        b, a = audit.changed(snapshot, audit.snapshot(call, CALL_AUDIT_FIELDS))
+        b, a = audit.changed(current[call.pk], snapshot)
+        current[call.pk] = snapshot
         new_events.append({"integration": item.integration.pk, "event_id": item.event.event_id,
                            "type": item.event.type, "call": call.pk, "occurred_at": item.event.occurred_at,
                            "received_at": now, "payload": item.payload, "payload_hash": item.digest})
@@ -271,7 +268,7 @@ def do_ingest_cti_events(items: list[IngestItem]) -> list[IngestResult | ActionE
     # 5. write
     if new_events:
         rawsql.insert_rows(CtiEvent, new_events)
-        changed = [calls[k] for k in calls if calls[k].pk in before]
+        changed = [calls[k] for k in calls if calls[k].pk in current]
         for call in changed:
             # The shift the call happened in: by its offered time (its first sight until that is known).
             call.shift_id = shift_id_at(call.offered_at or call.first_seen_at)
@@ -285,7 +282,7 @@ def do_ingest_cti_events(items: list[IngestItem]) -> list[IngestResult | ActionE
         for call in changed:
             publish_on_commit("call.updated", call_summary(call))
     # a call this batch created for nothing but refused events (a reused event_id) is not left behind empty
-    created_empty = [calls[key].pk for key in missing if calls[key].pk not in before]
+    created_empty = [calls[key].pk for key in missing if calls[key].pk not in current]
     if created_empty:
         Call.objects.filter(pk__in=created_empty, first_seen_at=now).exclude(
             pk__in=CtiEvent.objects.filter(call_id__in=created_empty).values("call_id")).delete()

@@ -1,45 +1,146 @@
-"""Many-row INSERT and UPDATE with executemany, for hot paths.
+"""Many-row INSERT, UPDATE and locking SELECT for hot paths.
 
 Django's bulk_create and bulk_update build a model instance per row and compile SQL (bulk_update a
 CASE expression per field and row); on the CTI lane that cost more than the database work itself. These
-helpers send one prepared statement for all rows, with every value adapted by the model field that owns
-it (so datetimes, JSON and booleans are stored exactly as the ORM would store them). The SQL text is
-made only from model metadata (table and column names, quoted), never from values.
+helpers send few statements, with every value adapted by the model field that owns it (so datetimes, JSON
+and booleans are stored exactly as the ORM would store them):
+
+* on PostgreSQL, one statement for all the rows, one array parameter per column (``unnest``), so its text
+  is the same whatever the number of rows: psycopg prepares it once, and neither side parses or binds
+  anything per row (a pipelined statement per row, and then a multi-row ``VALUES``, spent most of the
+  batch's time in psycopg itself, by the profiles in docs/benchmarks.md);
+* on SQLite (in-process, no round trips), one prepared statement executed per row;
+* :func:`locked_rows`: the rows with given keys, ``FOR UPDATE`` on PostgreSQL, in id order, as model
+  instances, without compiling a queryset.
+
+The SQL text is made only from model metadata (table and column names, quoted, and column types), never
+from values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
+
+M = TypeVar("M", bound=models.Model)
 
 
-def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT ``rows`` (dicts of field name -> value, all with the same keys) into ``model``'s table."""
+def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, ignore_conflicts: bool = False) -> None:
+    """INSERT ``rows`` (dicts of field name -> value, all with the same keys) into ``model``'s table; with
+    ``ignore_conflicts`` a row that breaks a unique constraint is skipped (``ON CONFLICT DO NOTHING``)."""
+    connection = connections[DEFAULT_DB_ALIAS]
     if not rows:
         return
     names = list(rows[0])
     fields = [model._meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[union-attr]
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
-    values = [[f.get_db_prep_save(row[n], connection) for f, n in zip(fields, names, strict=True)]  # type: ignore[union-attr]
-              for row in rows]
+    suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    prepared = [[f.get_db_prep_save(row[n], connection) for f, n in zip(fields, names, strict=True)]  # type: ignore[union-attr]
+                for row in rows]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, values)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+                           f"SELECT * FROM {_unnest(fields, connection)}{suffix}", _columns(prepared, len(fields)))
+        else:
+            cursor.executemany(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+                               f"VALUES ({', '.join(['%s'] * len(fields))}){suffix}", prepared)
 
 
 def update_rows(model: type[models.Model], objects: Sequence[models.Model], field_names: Sequence[str]) -> None:
-    """UPDATE ``field_names`` of each object, one prepared statement for all of them."""
+    """UPDATE ``field_names`` of each object (by primary key)."""
+    connection = connections[DEFAULT_DB_ALIAS]
     if not objects:
         return
     fields = [model._meta.get_field(name) for name in field_names]
+    pk_field = model._meta.pk
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
-    pk = quote(model._meta.pk.column)  # type: ignore[union-attr]
-    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {pk} = %s"  # noqa: S608
-    values = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk]  # type: ignore[union-attr]
-              for obj in objects]
+    table, pk = quote(model._meta.db_table), quote(pk_field.column)  # type: ignore[union-attr]
+    prepared = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk]  # type: ignore[union-attr]
+                for obj in objects]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, values)
+        if connection.vendor == "postgresql":
+            names = [f"c{i}" for i in range(len(fields))]
+            assignments = ", ".join(f"{quote(f.column)} = v.{n}" for f, n in zip(fields, names, strict=True))  # type: ignore[union-attr]
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM {_unnest([*fields, pk_field], connection)} "  # noqa: S608
+                           f"AS v({', '.join(names)}, pk) WHERE {table}.{pk} = v.pk",
+                           _columns(prepared, len(fields) + 1))
+        else:
+            assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", prepared)  # noqa: S608
+
+
+def _unnest(fields: Sequence[Any], connection: Any) -> str:
+    """``unnest(%s::type[], ...)``: one array parameter per column, so the statement's text is the same for
+    any number of rows (psycopg prepares it once; no per-row parsing or binding)."""
+    return f"unnest({', '.join(f'%b::{f.db_type(connection)}[]' for f in fields)})"
+
+
+def _columns(rows: list[list[Any]], width: int) -> list[list[Any]]:
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+def new_row(model: type[models.Model], **values: Any) -> dict[str, Any]:
+    """The row :func:`insert_rows` needs for a new object: every concrete field but an automatic primary
+    key, with the model's defaults for those not given."""
+    obj = model(**values)
+    return {f.name: getattr(obj, f.attname) for f in model._meta.concrete_fields if not f.primary_key}
+
+
+def locked_rows(model: type[M], key_field: str, keys: Sequence[Any], **equal: Any) -> list[M]:
+    """The rows of ``model`` whose ``key_field`` is one of ``keys`` (and whose fields equal ``equal``),
+    as model instances in id order, locked ``FOR UPDATE`` on PostgreSQL (SQLite's write transaction
+    already excludes every other writer). One statement, so the row locks are taken in id order."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not keys:
+        return []
+    meta = model._meta
+    fields = list(meta.concrete_fields)
+    if connection.vendor != "postgresql" and len(keys) + len(equal) > (connection.features.max_query_params or 999):
+        raise ValueError(f"{len(keys)} keys are more than one statement takes")
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    key = meta.get_field(key_field)
+    conditions, values = [], []
+    for name, value in equal.items():
+        field = meta.get_field(name)
+        conditions.append(f"{quote(field.column)} = %s")  # type: ignore[union-attr]
+        values.append(field.get_db_prep_value(value, connection))  # type: ignore[union-attr]
+    prepared = [key.get_db_prep_value(k, connection) for k in keys]  # type: ignore[union-attr]
+    if connection.vendor == "postgresql":  # one statement text for any number of keys
+        conditions.append(f"{quote(key.column)} = ANY(%s::{key.db_type(connection)}[])")  # type: ignore[union-attr]
+        values.append(prepared)
+        lock = " FOR UPDATE"
+    else:
+        conditions.append(f"{quote(key.column)} IN ({', '.join(['%s'] * len(keys))})")  # type: ignore[union-attr]
+        values.extend(prepared)
+        lock = ""
+    columns = ", ".join(quote(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)} "  # noqa: S608
+                       f"ORDER BY {quote(meta.pk.column)}{lock}", values)  # type: ignore[union-attr]
+        raw = cursor.fetchall()
+    converters = _converters(model)
+    names = [f.attname for f in fields]
+    rows = []
+    for row in raw:
+        values = list(row)
+        for index, expression, functions in converters:
+            for function in functions:
+                values[index] = function(values[index], expression, connection)
+        rows.append(model.from_db(connection.alias, names, values))
+    return rows
+
+
+def _converters(model: type[models.Model]) -> list[tuple[int, Any, list[Any]]]:
+    """What the ORM's compiler would apply to each column read back (backend and field converters)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    found = []
+    for index, field in enumerate(model._meta.concrete_fields):
+        expression = field.get_col(model._meta.db_table)
+        functions = [*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection)]
+        if functions:
+            found.append((index, expression, functions))
+    return found
