@@ -188,8 +188,9 @@ def test_an_incident_is_created_by_keyboard_and_amended(login: Any, site: Server
     page.locator("#map").click(position={"x": 220, "y": 160})  # a new place from the map
     page.wait_for_function("document.getElementById('e-location').textContent.includes('(peta)')", timeout=5000)
     page.click("#e-save")
+    # generous: the save, the incident's reload and the panel's redraw, on a loaded CI machine
     page.wait_for_function("document.getElementById('i-fact-address').textContent.includes('Gang Mawar 3')",
-                           timeout=5000)
+                           timeout=15000)
     after = api(site, f"/incidents/{incident_id}")
     assert after["priority"] == 2 and after["address"] == "Gang Mawar 3" and after["category"] == "kebocoran-gas-kimia"
     assert (after["lat"], after["lon"]) != (detail["lat"], detail["lon"])

@@ -84,6 +84,7 @@ def test_cap_11_is_read_but_not_valid_12() -> None:
     (minimal(circle="<circle>-6.02,106.05</circle>"), "circle[1]", "radius"),
     (minimal(circle="<circle>-6.02,106.05 ten</circle>"), "circle[1]", "not a number"),
     (minimal(web="<web>/peringatan/1/</web>"), "web", "absolute"),
+    (minimal(web="<web>https://[peringatan/</web>"), "web", "absolute"),  # not even a URL (found by the fuzz test)
     (minimal(identifier="alert 1"), "identifier", "spaces"),
     (minimal(sender="a,b"), "sender", "commas"),
     (minimal(msgType="Update"), "references", "must reference"),

@@ -355,7 +355,10 @@ def parse_references(text: str) -> list[Reference]:
 
 
 def _absolute(url: str) -> bool:
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # e.g. "//[" (an unclosed IPv6 host): not a URL at all, so not an absolute one
+        return False
     return bool(parts.scheme and parts.netloc) and " " not in url.strip()
 
 
