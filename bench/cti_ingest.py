@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -130,21 +131,53 @@ async def poisoner(port: int, token: str, worker: int, deadline: float, statuses
         writer.close()
 
 
+def cpu_seconds(pids: list[int], descendants: bool = True) -> float:
+    """User + system CPU of these processes (and all their descendants: the uvicorn workers), from /proc."""
+    total, todo, tick = 0.0, list(pids), os.sysconf("SC_CLK_TCK")
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{pid}/task").iterdir() if descendants else ():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU of every PostgreSQL process (the benchmark's backends among them; the rest are idle)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return cpu_seconds(pids, descendants=False)
+
+
 async def load(ports: list[int], token: str, clients: int, duration: float, poisoners: int = 0,
-               rate: float = 0.0) -> tuple[list[float], dict[int, int], float, dict[int, int]]:
+               rate: float = 0.0, probe: Callable[[], None] = lambda: None,
+               ) -> tuple[list[float], dict[int, int], float, dict[int, int]]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     poisoned: dict[int, int] = {}
     # warm-up: one call per client, not measured
     await asyncio.gather(*(client(ports[i % len(ports)], token, 9000 + i, time.perf_counter() + 0.3, [], {})
                            for i in range(clients)))
+    probe()
     start = time.perf_counter()
     deadline = start + duration
     await asyncio.gather(*(client(ports[i % len(ports)], token, i, deadline, latencies, statuses)
                            for i in range(clients)),
                          *(poisoner(ports[i % len(ports)], token, i, deadline, poisoned, rate)
                            for i in range(poisoners)))
-    return latencies, statuses, time.perf_counter() - start, poisoned
+    elapsed = time.perf_counter() - start
+    probe()
+    return latencies, statuses, elapsed, poisoned
 
 
 def run_one(db: str, workers: int, clients: int, duration: float, poisoners: int = 0,
@@ -164,8 +197,14 @@ def run_one(db: str, workers: int, clients: int, duration: float, poisoners: int
                     except OSError:
                         time.sleep(0.2)
             time.sleep(1.0)
+            cpu: list[tuple[float, float]] = []
+
+            def probe() -> None:
+                cpu.append((cpu_seconds([s.pid for s in servers]),
+                            postgres_cpu_seconds() if db == "postgres" else 0.0))
+
             latencies, statuses, elapsed, poisoned = asyncio.run(load(ports, env["BENCH_TOKEN"], clients, duration,
-                                                                      poisoners, rate))
+                                                                      poisoners, rate, probe))
         finally:
             for server in servers:
                 server.terminate()
@@ -180,6 +219,9 @@ def run_one(db: str, workers: int, clients: int, duration: float, poisoners: int
         "poison_5xx": sum(n for s, n in poisoned.items() if s >= 500),
         "errors": len(latencies) - ok, "events_per_s": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000, "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        # CPU per stored event: steadier than events/s on a noisy machine (and what a change to the code moves)
+        "server_ms": (cpu[1][0] - cpu[0][0]) * 1000 / max(1, len(latencies)),
+        "db_ms": (cpu[1][1] - cpu[0][1]) * 1000 / max(1, len(latencies)),
     }
 
 
@@ -206,13 +248,15 @@ def main() -> None:
             for poisoners in ([0, args.poison] if args.poison else [0]):
                 rows.append(run_one(db, workers, args.clients, args.duration, poisoners, args.poison_rate, nodes))
     header = f"{'database':<10} {'nodes':>5} {'workers':>7} {'clients':>7} {'poison':>9} {'events':>8} {'errors':>6} " \
-             f"{'events/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'poison 4xx':>10} {'poison 5xx':>10}"
+             f"{'events/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'server CPU ms/ev':>16} {'db CPU ms/ev':>12} " \
+             f"{'poison 4xx':>10} {'poison 5xx':>10}"
     print(header)
     print("-" * len(header))
     for r in rows:
         print(f"{r['db']:<10} {r['nodes']:>5} {r['workers']:>7} {r['clients']:>7} {r['poison']:>9} {r['events']:>8} "
               f"{r['errors']:>6} "
-              f"{r['events_per_s']:>9.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['poison_refused']:>10} "
+              f"{r['events_per_s']:>9.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['server_ms']:>16.2f} "
+              f"{r['db_ms']:>12.2f} {r['poison_refused']:>10} "
               f"{r['poison_5xx']:>10}")
     print(f"({os.cpu_count()} cores, {sys.version.split()[0]}, load generator on the same machine)")
 

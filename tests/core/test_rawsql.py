@@ -50,3 +50,14 @@ def test_update_rows_writes_nulls_json_and_times(pbx: Any) -> None:
     assert (first.offered_at, first.caller, first.anomalies) == (None, None, ["x", 'y"z'])
     assert (second.ended_at, second.state, second.outcome_auto, second.offered_at) == (AT, "ended", True, AT)
     rawsql.update_rows(Call, [], ["caller"])  # nothing to do is not an error
+
+
+def test_matching_reads_columns_with_equal_and_null_conditions(pbx: Any) -> None:
+    rawsql.insert_rows(Call, [rawsql.new_row(Call, integration_id=pbx.integration.pk, call_ref=f"m{i}",
+                                             first_seen_at=AT, offered_at=AT if i else None, caller=f"+6281234567{i}")
+                              for i in range(3)])
+    found = rawsql.matching(Call, ["call_ref", "offered_at", "anomalies"], "caller",
+                            {"+62812345670", "+62812345671", "+62899"}, integration_id=pbx.integration.pk)
+    assert found == [("m0", None, []), ("m1", AT, [])]
+    assert rawsql.matching(Call, ["call_ref"], "caller", ["+62812345670", "+62812345671"], offered_at=None) == [("m0",)]
+    assert rawsql.matching(Call, ["call_ref"], "caller", []) == []

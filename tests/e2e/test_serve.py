@@ -210,3 +210,46 @@ def test_live_demo_leaves_the_human_operators_calls_to_them(server: Any) -> None
     assert mine and others
     assert all(c["outcome"] == "" for c in mine)  # waiting for the person logged in as `operator`
     assert all(c["outcome"] != "" for c in others)
+
+
+def test_a_deactivated_pbx_is_refused_within_the_token_cache_lifetime(server: Any) -> None:
+    """The CTI lane keeps PBX tokens in a cache, refreshed ahead of expiry off the request path: a PBX
+    sending steadily never waits for the refresh, and a deactivated one is refused within 5 s (+ margin)."""
+    headers = {"Authorization": f"Bearer {server['credentials']['pbx_token']}"}
+    toggle = "from siaga.core.models import Integration; Integration.objects.filter(kind='pbx').update(active={})"
+
+    def shell(code: str) -> None:
+        result = subprocess.run([*server["siaga"], "shell", "-c", code], env=server["env"], capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+
+    statuses: list[int] = []
+    with httpx.Client(base_url=server["url"], headers=headers, timeout=10) as client:
+        def send(n: int) -> int:
+            response = client.post("/api/v1/cti/events", json={
+                "event_id": f"cache-{n}", "type": "call.offered", "call_id": f"cache-{n}",
+                "occurred_at": datetime.now(UTC).isoformat(), "caller": "081234567890"})
+            return response.status_code
+
+        started = time.monotonic()
+        n = 0
+        while time.monotonic() - started < 7:  # longer than the cache: the refreshes happen meanwhile
+            n += 1
+            statuses.append(send(n))
+            time.sleep(0.05)
+        assert set(statuses) == {201}, statuses
+        try:
+            shell(toggle.format(False))
+            refused_after = None
+            deactivated = time.monotonic()
+            while time.monotonic() - deactivated < 12:
+                n += 1
+                if send(n) == 401:
+                    refused_after = time.monotonic() - deactivated
+                    break
+                time.sleep(0.05)
+            assert refused_after is not None and refused_after < 5 + 1.5, refused_after
+            n += 1
+            assert send(n) == 401  # and it stays refused
+        finally:
+            shell(toggle.format(True))

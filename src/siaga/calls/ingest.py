@@ -37,10 +37,12 @@ from siaga.core.api_support import (
     unavailable_message,
 )
 from siaga.core.auth import (
+    INTEGRATION_CACHE_SECONDS,
     INTEGRATION_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     cached_integration_for_token,
+    integration_for_token,
     principal_from_bearer,
     verify_signature_parts,
 )
@@ -260,12 +262,45 @@ async def _send(send: Send, status: int, document: dict[str, Any],
     await send({"type": "http.response.body", "body": payload})
 
 
+_refreshing: set[str] = set()
+
+
+@thread_connection
+def _refresh_token(token: str) -> None:
+    integration_for_token(token, fresh=True)
+
+
+async def _refresh_soon(token: str) -> None:
+    """Look the token up again in the background (one look-up at a time per token)."""
+    if token in _refreshing:
+        return
+    _refreshing.add(token)
+    try:
+        await sync_to_async(_refresh_token, thread_sensitive=False)(token)
+    except Exception:  # the database is away: the cache runs out and requests then hear 503 themselves
+        log.warning("could not refresh a PBX token", exc_info=True)
+    finally:
+        _refreshing.discard(token)
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
 async def _authenticate(headers: dict[str, str], body: bytes) -> Integration:
     value = headers.get("authorization", "")
     scheme, _, token = value.partition(" ")
-    if scheme.lower() == "bearer" and token.strip().startswith(Integration.PREFIX):
-        integration = cached_integration_for_token(token.strip())
-        if integration is not None:  # the common case: no thread, no query
+    token = token.strip()
+    if scheme.lower() == "bearer" and token.startswith(Integration.PREFIX):
+        hit = cached_integration_for_token(token)
+        if hit is not None:  # the common case: no thread, no query
+            integration, age = hit
+            if age > INTEGRATION_CACHE_SECONDS / 2 and token not in _refreshing:
+                # refreshed ahead of expiry, off the request path: when the cache runs out every request in
+                # flight would otherwise queue for a thread and the same query at once (a p99 spike every
+                # few seconds); a deactivated integration is still refused within the cache's lifetime
+                task = asyncio.create_task(_refresh_soon(token))
+                _background.add(task)
+                task.add_done_callback(_background.discard)
             return _require_pbx(Principal.for_integration(integration))
     return await _authenticate_in_thread(headers, body)
 

@@ -43,19 +43,23 @@ def clear_caches() -> None:
     _SECRET_CACHE.clear()
 
 
-def cached_integration_for_token(token: str) -> Integration | None:
-    """The integration for a token if it is in the cache and fresh (no database access)."""
+def cached_integration_for_token(token: str) -> tuple[Integration, float] | None:
+    """The integration for a token and the age of that knowledge in seconds, if it is in the cache and
+    fresh (no database access)."""
     hit = _INTEGRATION_CACHE.get(hash_token(token))
-    if hit is not None and time.monotonic() - hit[1] < INTEGRATION_CACHE_SECONDS:
-        return hit[0]
+    if hit is not None:
+        age = time.monotonic() - hit[1]
+        if age < INTEGRATION_CACHE_SECONDS:
+            return hit[0], age
     return None
 
 
-def integration_for_token(token: str) -> Integration | None:
+def integration_for_token(token: str, *, fresh: bool = False) -> Integration | None:
+    """The active integration of a token (from the cache unless ``fresh``), or None."""
     digest = hash_token(token)
     now = time.monotonic()
     hit = _INTEGRATION_CACHE.get(digest)
-    if hit is not None and now - hit[1] < INTEGRATION_CACHE_SECONDS:
+    if not fresh and hit is not None and now - hit[1] < INTEGRATION_CACHE_SECONDS:
         return hit[0]
     integration = Integration.objects.filter(token_hash=digest, active=True).first()
     if integration is None:

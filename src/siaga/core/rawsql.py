@@ -10,8 +10,9 @@ and booleans are stored exactly as the ORM would store them):
   anything per row (a pipelined statement per row, and then a multi-row ``VALUES``, spent most of the
   batch's time in psycopg itself, by the profiles in docs/benchmarks.md);
 * on SQLite (in-process, no round trips), one prepared statement executed per row;
-* :func:`locked_rows`: the rows with given keys, ``FOR UPDATE`` on PostgreSQL, in id order, as model
-  instances, without compiling a queryset.
+* :func:`locked_rows` (model instances, ``FOR UPDATE`` on PostgreSQL) and :func:`matching` (columns):
+  the rows with given keys, in id order, without compiling a queryset (on PostgreSQL the keys are one
+  array parameter, so the statement's text is fixed too).
 
 The SQL text is made only from model metadata (table and column names, quoted, and column types), never
 from values.
@@ -19,7 +20,7 @@ from values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -94,51 +95,68 @@ def locked_rows(model: type[M], key_field: str, keys: Sequence[Any], **equal: An
     as model instances in id order, locked ``FOR UPDATE`` on PostgreSQL (SQLite's write transaction
     already excludes every other writer). One statement, so the row locks are taken in id order."""
     connection = connections[DEFAULT_DB_ALIAS]
+    fields = list(model._meta.concrete_fields)
+    raw = _select(model, fields, key_field, keys, equal, lock=True)
+    names = [f.attname for f in fields]
+    return [model.from_db(connection.alias, names, list(row)) for row in raw]
+
+
+def matching(model: type[models.Model], columns: Sequence[str], key_field: str, keys: Iterable[Any],
+             **equal: Any) -> list[tuple[Any, ...]]:
+    """The ``columns`` (field names) of the rows whose ``key_field`` is one of ``keys`` and whose fields
+    equal ``equal`` (None: IS NULL), as the ORM's ``values_list`` would give them, in id order."""
+    return _select(model, [model._meta.get_field(c) for c in columns], key_field, list(keys), equal, lock=False)
+
+
+def _select(model: type[models.Model], fields: list[Any], key_field: str, keys: Sequence[Any],
+            equal: dict[str, Any], *, lock: bool) -> list[tuple[Any, ...]]:
+    connection = connections[DEFAULT_DB_ALIAS]
     if not keys:
         return []
-    meta = model._meta
-    fields = list(meta.concrete_fields)
     if connection.vendor != "postgresql" and len(keys) + len(equal) > (connection.features.max_query_params or 999):
         raise ValueError(f"{len(keys)} keys are more than one statement takes")
+    meta = model._meta
     quote = connection.ops.quote_name
-    table = quote(meta.db_table)
     key = meta.get_field(key_field)
     conditions, values = [], []
     for name, value in equal.items():
         field = meta.get_field(name)
-        conditions.append(f"{quote(field.column)} = %s")  # type: ignore[union-attr]
-        values.append(field.get_db_prep_value(value, connection))  # type: ignore[union-attr]
+        if value is None:
+            conditions.append(f"{quote(field.column)} IS NULL")  # type: ignore[union-attr]
+        else:
+            conditions.append(f"{quote(field.column)} = %s")  # type: ignore[union-attr]
+            values.append(field.get_db_prep_value(value, connection))  # type: ignore[union-attr]
     prepared = [key.get_db_prep_value(k, connection) for k in keys]  # type: ignore[union-attr]
-    if connection.vendor == "postgresql":  # one statement text for any number of keys
-        conditions.append(f"{quote(key.column)} = ANY(%s::{key.db_type(connection)}[])")  # type: ignore[union-attr]
+    if connection.vendor == "postgresql":  # one statement text for any number of keys (prepared once)
+        conditions.append(f"{quote(key.column)} = ANY(%b::{key.db_type(connection)}[])")  # type: ignore[union-attr]
         values.append(prepared)
-        lock = " FOR UPDATE"
     else:
         conditions.append(f"{quote(key.column)} IN ({', '.join(['%s'] * len(keys))})")  # type: ignore[union-attr]
         values.extend(prepared)
-        lock = ""
+    suffix = " FOR UPDATE" if lock and connection.vendor == "postgresql" else ""
     columns = ", ".join(quote(f.column) for f in fields)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)} "  # noqa: S608
-                       f"ORDER BY {quote(meta.pk.column)}{lock}", values)  # type: ignore[union-attr]
+        cursor.execute(f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {' AND '.join(conditions)} "  # noqa: S608
+                       f"ORDER BY {quote(meta.pk.column)}{suffix}", values)  # type: ignore[union-attr]
         raw = cursor.fetchall()
-    converters = _converters(model)
-    names = [f.attname for f in fields]
+    converters = _converters(model, fields)
+    if not converters:
+        return raw
     rows = []
     for row in raw:
-        values = list(row)
+        converted = list(row)
         for index, expression, functions in converters:
             for function in functions:
-                values[index] = function(values[index], expression, connection)
-        rows.append(model.from_db(connection.alias, names, values))
+                converted[index] = function(converted[index], expression, connection)
+        rows.append(tuple(converted))
     return rows
 
 
-def _converters(model: type[models.Model]) -> list[tuple[int, Any, list[Any]]]:
+def _converters(model: type[models.Model], fields: list[Any]) -> list[tuple[int, Any, list[Any]]]:
     """What the ORM's compiler would apply to each column read back (backend and field converters)."""
     connection = connections[DEFAULT_DB_ALIAS]
     found = []
-    for index, field in enumerate(model._meta.concrete_fields):
+    for index, field in enumerate(fields):
         expression = field.get_col(model._meta.db_table)
         functions = [*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection)]
         if functions:
