@@ -39,17 +39,18 @@ class Call(models.Model):
     ``state`` follows from which times are known, so a late ``offered`` after ``ended`` is reconciled.
     """
 
+    # Indexes are paid on every CTI event (a call's row changes with each, and a change of state is not a
+    # HOT update): none that another one already serves. The (integration, call_ref) constraint serves
+    # look-ups by PBX, the (caller, -offered_at) index those by number.
     integration = models.ForeignKey(Integration, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="calls", verbose_name=_("PBX"))
+                                    related_name="calls", verbose_name=_("PBX"), db_index=False)
     call_ref = models.CharField(_("ID panggilan PBX"), max_length=128)
     # NULL, not "": there is no usable number (withheld or unparseable); look-ups by number never match it.
-    caller = models.CharField(_("nomor penelepon (E.164)"), max_length=32, null=True, blank=True,  # noqa: DJ001
-                              db_index=True)
+    caller = models.CharField(_("nomor penelepon (E.164)"), max_length=32, null=True, blank=True)  # noqa: DJ001
     caller_raw = models.CharField(_("nomor seperti diterima"), max_length=64, blank=True)
     caller_withheld = models.BooleanField(_("nomor disembunyikan"), default=False)
     line = models.CharField(_("jalur"), max_length=64, blank=True)
-    state = models.CharField(_("keadaan"), max_length=8, choices=CallState.choices, default=CallState.RINGING,
-                             db_index=True)
+    state = models.CharField(_("keadaan"), max_length=8, choices=CallState.choices, default=CallState.RINGING)
     offered_at = models.DateTimeField(_("masuk"), null=True, blank=True, db_index=True)
     answered_at = models.DateTimeField(_("dijawab"), null=True, blank=True)
     ended_at = models.DateTimeField(_("berakhir"), null=True, blank=True)
@@ -60,8 +61,7 @@ class Call(models.Model):
     transferred_to = models.CharField(_("dialihkan ke"), max_length=64, blank=True)
     transferred_at = models.DateTimeField(_("dialihkan"), null=True, blank=True)
     end_cause = models.CharField(_("sebab berakhir"), max_length=64, blank=True)
-    outcome = models.CharField(_("penandaan"), max_length=12, choices=Outcome.choices, blank=True, default="",
-                               db_index=True)
+    outcome = models.CharField(_("penandaan"), max_length=12, choices=Outcome.choices, blank=True, default="")
     outcome_auto = models.BooleanField(_("ditandai otomatis"), default=False)
     tagged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+", verbose_name=_("ditandai oleh"))
@@ -81,7 +81,10 @@ class Call(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["integration", "call_ref"], name="uniq_call_per_pbx"),
         ]
-        indexes = [models.Index(fields=["caller", "-offered_at"], name="call_caller_recent")]
+        indexes = [models.Index(fields=["caller", "-offered_at"], name="call_caller_recent"),
+                   # plain b-trees: db_index on a CharField adds a second, LIKE-prefix one on PostgreSQL
+                   models.Index(fields=["state"], name="call_state"),
+                   models.Index(fields=["outcome"], name="call_outcome")]
 
     def __str__(self) -> str:
         return f"{self.caller or self.caller_raw or '?'} @ {self.offered_at or self.first_seen_at:%Y-%m-%d %H:%M}"
@@ -96,7 +99,9 @@ class Call(models.Model):
 class CtiEvent(models.Model):
     """A CTI event exactly as a PBX sent it; (PBX, event_id) is unique, so retries are stored once."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="cti_events")
+    # served by the (integration, event_id) constraint: no index of its own
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="cti_events",
+                                    db_index=False)
     event_id = models.CharField(max_length=128)
     type = models.CharField(max_length=20)
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="cti_events")
