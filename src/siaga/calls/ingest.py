@@ -262,28 +262,19 @@ async def _send(send: Send, status: int, document: dict[str, Any],
     await send({"type": "http.response.body", "body": payload})
 
 
-_refreshing: set[str] = set()
+_refreshing: set[str] = set()  # PBX tokens being looked up again in the background
+_background: set[asyncio.Task[None]] = set()  # (asyncio keeps only weak references to tasks)
+_refresh_in_thread = sync_to_async(thread_connection(lambda token: integration_for_token(token, fresh=True)),
+                                   thread_sensitive=False)
 
 
-@thread_connection
-def _refresh_token(token: str) -> None:
-    integration_for_token(token, fresh=True)
-
-
-async def _refresh_soon(token: str) -> None:
-    """Look the token up again in the background (one look-up at a time per token)."""
-    if token in _refreshing:
-        return
-    _refreshing.add(token)
+async def _refresh(token: str) -> None:
     try:
-        await sync_to_async(_refresh_token, thread_sensitive=False)(token)
+        await _refresh_in_thread(token)
     except Exception:  # the database is away: the cache runs out and requests then hear 503 themselves
         log.warning("could not refresh a PBX token", exc_info=True)
     finally:
         _refreshing.discard(token)
-
-
-_background: set[asyncio.Task[None]] = set()
 
 
 async def _authenticate(headers: dict[str, str], body: bytes) -> Integration:
@@ -295,10 +286,12 @@ async def _authenticate(headers: dict[str, str], body: bytes) -> Integration:
         if hit is not None:  # the common case: no thread, no query
             integration, age = hit
             if age > INTEGRATION_CACHE_SECONDS / 2 and token not in _refreshing:
-                # refreshed ahead of expiry, off the request path: when the cache runs out every request in
-                # flight would otherwise queue for a thread and the same query at once (a p99 spike every
-                # few seconds); a deactivated integration is still refused within the cache's lifetime
-                task = asyncio.create_task(_refresh_soon(token))
+                # refreshed ahead of expiry, off the request path, one look-up at a time: when the cache runs
+                # out every request in flight would otherwise queue for a thread and the same query at once
+                # (a p99 spike every few seconds); a deactivated integration is still refused within the
+                # cache's lifetime
+                _refreshing.add(token)
+                task = asyncio.create_task(_refresh(token))
                 _background.add(task)
                 task.add_done_callback(_background.discard)
             return _require_pbx(Principal.for_integration(integration))

@@ -63,6 +63,15 @@ PUBLIC_PATH = "/peringatan/stream"
 PUBLIC_TOPICS = ("public.alert", "alert.expired")
 
 
+def _session_key(headers: dict[str, str]) -> str:
+    """The Django session key in a request's Cookie header ("" without one)."""
+    for part in headers.get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == settings.SESSION_COOKIE_NAME:
+            return value
+    return ""
+
+
 def _principal(headers: dict[str, str]) -> Principal | None:
     """The user behind a session cookie or a bearer token (runs in a thread: it reads the database)."""
     from django.contrib.auth import get_user
@@ -77,11 +86,7 @@ def _principal(headers: dict[str, str]) -> Principal | None:
             return principal_from_bearer(bearer)
         except HttpError:
             return None
-    cookies: dict[str, str] = {}
-    for part in headers.get("cookie", "").split(";"):
-        name, _, value = part.strip().partition("=")
-        cookies[name] = value
-    key = cookies.get(settings.SESSION_COOKIE_NAME)
+    key = _session_key(headers)
     if not key:
         return None
     request = HttpRequest()
@@ -132,12 +137,7 @@ _sweep_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
 
 def _credential(headers: dict[str, str]) -> tuple[str, str]:
-    cookie = ""
-    for part in headers.get("cookie", "").split(";"):
-        name, _, value = part.strip().partition("=")
-        if name == settings.SESSION_COOKIE_NAME:
-            cookie = value
-    return headers.get("authorization", ""), cookie
+    return headers.get("authorization", ""), _session_key(headers)
 
 
 def _principals(headers: list[dict[str, str]]) -> list[Principal | None]:
