@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from siaga.alerts import actions
 from siaga.alerts.models import Delivery, DeliveryStatus
@@ -24,7 +25,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 
-def test_an_alert_its_update_and_its_cancel_go_on_air_once_each(actors: Any, ews_only: Any) -> None:
+def test_an_alert_its_update_and_its_cancel_go_on_air_once_each(actors: Any, ews_only: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # every message of the thread is sent seconds after the one before (as when a person types the update):
+    # the date on TV stays the warning's own
+    ticks = iter(range(1, 1000))
+    monkeypatch.setattr(actions, "_now", lambda: timezone.now().replace(microsecond=0)
+                        + timedelta(seconds=5 * next(ticks)))
     alert = issue(actors, display="fullscreen", severity="Extreme", hazard="kimia",
                   headline="Kebocoran amonia di Ciwandan", area_codes=["36.72.03"])
     send_all()
@@ -53,6 +60,7 @@ def test_an_alert_its_update_and_its_cancel_go_on_air_once_each(actors: Any, ews
     third = onair.snapshot()
     assert third.versions["TRDW"] == second.versions["TRDW"] and third.versions["TCDW"] == second.versions["TCDW"]
     assert third.versions["TMDW"] == (second.versions["TMDW"] + 1) % 32
+    assert third.packages[0].date == first.packages[0].date  # when the warning began, not its last update
 
     cancel = actions.do_cancel_thread(actors["supervisor"].principal, alert.thread_id, "gas sudah aman")
     send_all()

@@ -131,6 +131,10 @@ def put_on_air(alert: Alert, now: datetime | None = None) -> dict[str, Any]:
                 row = OnAir.objects.create(thread_id=alert.thread_id, alert=alert, level=level, message={},
                                            expires_at=alert.expires, updated_at=now)
             message = dataclasses.replace(message, key=f"thread-{alert.thread_id}", order=row.pk)
+            if row.message.get("date") and fromcap.info_of(parsed).onset is None:
+                # without an onset the date is the message's own time: a warning's date on TV is when it
+                # began, so an update of its text alone changes only the TMDW
+                message = dataclasses.replace(message, date=row.message["date"])
             row.alert, row.level, row.message = alert, level, to_json(message)
             row.expires_at, row.ended_at, row.updated_at = alert.expires, None, now
             row.save()
