@@ -7,6 +7,11 @@ ended) with unique event ids, so every request is a real write. It prints events
 latency of each request as a table.
 
     .venv/bin/python bench/cti_ingest.py [--duration 20] [--clients 32] [--workers 2] [--db both] [--nodes 1|2|both]
+                                         [--rate 1000]
+
+Without ``--rate`` the clients send as fast as they are answered: the machine's maximum, where latency is
+mostly queueing (p50 is about clients / throughput). With ``--rate R`` they offer R events a second in all,
+each request on a fixed schedule, and its latency runs from when it was due: the latency at that load.
 
 With ``--nodes 2`` two servers share the PostgreSQL database, as two nodes behind a balancer, and the
 clients are spread over them; by default each then has 1 worker process, so that one node with 2 workers
@@ -63,9 +68,14 @@ def prepare(db: str, var: Path) -> dict[str, str]:
 
 
 async def client(port: int, token: str, worker: int, deadline: float, latencies: list[float],
-                 statuses: dict[int, int]) -> None:
+                 statuses: dict[int, int], interval: float = 0.0) -> None:
+    """Plays whole calls until ``deadline``: each request as soon as the last is answered (closed loop) or,
+    with ``interval``, one request every ``interval`` seconds on a fixed schedule (open loop: the latency of
+    a request is counted from when it was due, so a server that falls behind cannot hide it)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     serial = 0
+    sent = 0
+    first = time.perf_counter() + (worker % 97) / 97 * interval  # clients spread over one interval
     try:
         while time.perf_counter() < deadline:
             serial += 1
@@ -79,6 +89,12 @@ async def client(port: int, token: str, worker: int, deadline: float, latencies:
                            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
                            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
                 started = time.perf_counter()
+                if interval:
+                    due = first + sent * interval
+                    sent += 1
+                    if due > started:
+                        await asyncio.sleep(due - started)
+                    started = due
                 writer.write(request)
                 head = await reader.readuntil(b"\r\n\r\n")
                 status = int(head[9:12])
@@ -160,7 +176,7 @@ def postgres_cpu_seconds() -> float:
 
 
 async def load(ports: list[int], token: str, clients: int, duration: float, poisoners: int = 0,
-               rate: float = 0.0, probe: Callable[[], None] = lambda: None,
+               rate: float = 0.0, probe: Callable[[], None] = lambda: None, offered: float = 0.0,
                ) -> tuple[list[float], dict[int, int], float, dict[int, int]]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -171,7 +187,8 @@ async def load(ports: list[int], token: str, clients: int, duration: float, pois
     probe()
     start = time.perf_counter()
     deadline = start + duration
-    await asyncio.gather(*(client(ports[i % len(ports)], token, i, deadline, latencies, statuses)
+    interval = clients / offered if offered else 0.0
+    await asyncio.gather(*(client(ports[i % len(ports)], token, i, deadline, latencies, statuses, interval)
                            for i in range(clients)),
                          *(poisoner(ports[i % len(ports)], token, i, deadline, poisoned, rate)
                            for i in range(poisoners)))
@@ -181,7 +198,7 @@ async def load(ports: list[int], token: str, clients: int, duration: float, pois
 
 
 def run_one(db: str, workers: int, clients: int, duration: float, poisoners: int = 0,
-            rate: float = 0.0, nodes: int = 1) -> dict[str, object]:
+            rate: float = 0.0, nodes: int = 1, offered: float = 0.0) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="siaga-bench-") as tmp:
         env = prepare(db, Path(tmp))
         ports = [free_port() for _ in range(nodes)]
@@ -204,7 +221,7 @@ def run_one(db: str, workers: int, clients: int, duration: float, poisoners: int
                             postgres_cpu_seconds() if db == "postgres" else 0.0))
 
             latencies, statuses, elapsed, poisoned = asyncio.run(load(ports, env["BENCH_TOKEN"], clients, duration,
-                                                                      poisoners, rate, probe))
+                                                                      poisoners, rate, probe, offered))
         finally:
             for server in servers:
                 server.terminate()
@@ -214,6 +231,7 @@ def run_one(db: str, workers: int, clients: int, duration: float, poisoners: int
     ok = statuses.get(201, 0)
     return {
         "db": db, "nodes": nodes, "workers": workers, "clients": clients, "seconds": round(elapsed, 1),
+        "offered": f"{offered:g}/s" if offered else "max",
         "poison": f"{poisoners}x{rate:g}/s" if poisoners and rate else (f"{poisoners} flood" if poisoners else "-"),
         "events": len(latencies), "poison_refused": sum(n for s, n in poisoned.items() if 400 <= s < 500),
         "poison_5xx": sum(n for s, n in poisoned.items() if s >= 500),
@@ -236,6 +254,10 @@ def main() -> None:
                              "lone surrogates, a time beyond a clock): each row then runs without and with them")
     parser.add_argument("--poison-rate", type=float, default=25.0,
                         help="requests per second of each poisoning client (0: a flood, as fast as answered)")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="events per second offered by all clients together, each on a fixed schedule (open "
+                             "loop; latency counted from when each request was due); 0: every client sends its "
+                             "next request as soon as the last is answered (closed loop, the machine's maximum)")
     parser.add_argument("--nodes", choices=["1", "2", "both"], default="1",
                         help="servers on one database (2: two nodes, the clients spread over them; PostgreSQL only)")
     args = parser.parse_args()
@@ -246,14 +268,17 @@ def main() -> None:
                 continue
             workers = args.workers or (1 if db == "sqlite" or nodes > 1 else 2)
             for poisoners in ([0, args.poison] if args.poison else [0]):
-                rows.append(run_one(db, workers, args.clients, args.duration, poisoners, args.poison_rate, nodes))
-    header = f"{'database':<10} {'nodes':>5} {'workers':>7} {'clients':>7} {'poison':>9} {'events':>8} {'errors':>6} " \
+                rows.append(run_one(db, workers, args.clients, args.duration, poisoners, args.poison_rate, nodes,
+                                    args.rate))
+    header = f"{'database':<10} {'nodes':>5} {'workers':>7} {'clients':>7} {'offered':>8} {'poison':>9} " \
+             f"{'events':>8} {'errors':>6} " \
              f"{'events/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'server CPU ms/ev':>16} {'db CPU ms/ev':>12} " \
              f"{'poison 4xx':>10} {'poison 5xx':>10}"
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['db']:<10} {r['nodes']:>5} {r['workers']:>7} {r['clients']:>7} {r['poison']:>9} {r['events']:>8} "
+        print(f"{r['db']:<10} {r['nodes']:>5} {r['workers']:>7} {r['clients']:>7} {r['offered']:>8} {r['poison']:>9} "
+              f"{r['events']:>8} "
               f"{r['errors']:>6} "
               f"{r['events_per_s']:>9.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['server_ms']:>16.2f} "
               f"{r['db_ms']:>12.2f} {r['poison_refused']:>10} "

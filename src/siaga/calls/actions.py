@@ -266,13 +266,14 @@ def do_ingest_cti_events(items: list[IngestItem]) -> list[IngestResult | ActionE
                        "before": b or None, "after": a or None, "note": f"event_id={item.event.event_id}"[:500]})
     # 5. write
     if new_events:
-        rawsql.insert_rows(CtiEvent, new_events)
         changed = [calls[k] for k in calls if calls[k].pk in current]
         for call in changed:
             # The shift the call happened in: by its offered time (its first sight until that is known).
             call.shift_id = shift_id_at(call.offered_at or call.first_seen_at)
-        rawsql.update_rows(Call, changed, CALL_UPDATE_FIELDS)
-        rawsql.insert_rows(AuditLog, audits)
+        with rawsql.pipelined():  # three writes, one round trip
+            rawsql.insert_rows(CtiEvent, new_events)
+            rawsql.update_rows(Call, changed, CALL_UPDATE_FIELDS)
+            rawsql.insert_rows(AuditLog, audits)
         seal_soon()
         fresh = [c for c in changed if c.caller and c.offered_at and offered_before[c.pk] is None]
         if fresh and rawsql.matching(LocationFix, ["id"], "caller", {c.caller for c in fresh}, call=None):

@@ -17,11 +17,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siaga.config.settings")
 django_application = get_asgi_application()
 
 from siaga.calls import ingest  # noqa: E402  (needs the apps loaded by get_asgi_application)
+from siaga.config.collector import tune_collector  # noqa: E402
 from siaga.console import live  # noqa: E402
 from siaga.core.auditchain import start_sealer  # noqa: E402
 
 # every server process seals its own commits in the background, off the request path (ADR 14)
 start_sealer()
+
+
+# many long-lived objects (one task, queue and protocol per open live stream): see siaga.config.collector
+tune_collector()
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -83,6 +83,8 @@ LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCK_MINUTES = env.int("LOGIN_LOCK_MINUTES", 15, minimum=1)
 # an open live stream checks its session or token again this often; revoked or deactivated -> it ends
 LIVE_RECHECK_SECONDS = env.int("LIVE_RECHECK_SECONDS", 5, minimum=1)
+# allocations between two passes of Python's garbage collector in a server process (siaga.config.asgi)
+GC_YOUNG_THRESHOLD = env.int("GC_YOUNG_THRESHOLD", 50_000, minimum=700)
 
 # Warning policy (siaga.hazards.policy; defaults justified in docs/decisions/0011-warning-policy.md)
 POLICY_TSUNAMI_KM = env.float("POLICY_TSUNAMI_KM", 300.0)  # tsunami potential this close -> full screen

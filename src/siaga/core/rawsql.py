@@ -21,6 +21,7 @@ from values.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -71,6 +72,17 @@ def update_rows(model: type[models.Model], objects: Sequence[models.Model], fiel
         else:
             assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
             cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", prepared)  # noqa: S608
+
+
+def pipelined() -> AbstractContextManager[Any]:
+    """Statements whose results nobody reads (INSERT, UPDATE) sent together, in one round trip to the
+    database, on PostgreSQL (psycopg's pipeline mode; an error is raised when the block ends, inside the
+    transaction); elsewhere nothing changes."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        return nullcontext()
+    connection.ensure_connection()
+    return connection.connection.pipeline()  # type: ignore[no-any-return]
 
 
 def _unnest(fields: Sequence[Any], connection: Any) -> str:
