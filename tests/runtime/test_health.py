@@ -86,7 +86,7 @@ def test_readyz_names_the_singleton_roles_this_node_holds(client: Client, settin
 
 def test_roles_are_parsed_with_a_clear_error() -> None:
     assert parse_roles("carousel, pollers") == ["pollers", "carousel"]
-    assert parse_roles("all") == ["webhooks", "dissemination", "pollers", "carousel"]
+    assert parse_roles("all") == ["webhooks", "dissemination", "pollers", "carousel", "sms"]
     assert parse_roles("none") == []
     with pytest.raises(RoleError, match="unknown role poler"):
         parse_roles("poler")

@@ -404,6 +404,10 @@ def _check_draft(data: dict[str, Any]) -> None:
         capbuild.city_areas(data.get("area_codes") or None)
     except ValueError as exc:
         raise ValidationFailed(str(exc), field="area_codes") from None
+    for channel in channels.active():  # a channel with limits of its own (SMS: at most 3 parts)
+        check = getattr(channel, "check_draft", None)
+        if check is not None:
+            check(data)
 
 
 def do_draft_create(actor: Principal, data: dict[str, Any]) -> Draft:

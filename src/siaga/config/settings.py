@@ -130,13 +130,31 @@ CAP_CONTACT = env.str("CAP_CONTACT", "112")
 PUBLIC_URL = env.str("PUBLIC_URL", "http://127.0.0.1:8112").rstrip("/")  # absolute links in CAP, e-mail, Atom
 ALERT_FULLSCREEN_HOURS = env.int("ALERT_FULLSCREEN_HOURS", 6, minimum=1)
 ALERT_TICKER_MINUTES = env.int("ALERT_TICKER_MINUTES", 60, minimum=5)
-ALERT_CHANNELS = env.list("ALERT_CHANNELS", ["web", "mqtt", "email", "webhook", "tts", "ews"])
+ALERT_CHANNELS = env.list("ALERT_CHANNELS", ["web", "mqtt", "email", "webhook", "tts", "ews", "sms"])
 MQTT_URL = env.optional("MQTT_URL")  # mqtt://user:pass@host:1883; without it the MQTT channel is off
 MQTT_TOPIC_PREFIX = env.str("MQTT_TOPIC_PREFIX", "siaga112/cilegon/peringatan")
 SMTP_URL = env.optional("SMTP_URL")  # smtp://host:25 or smtps://user:pass@host:465; without it e-mail is off
 EMAIL_FROM = env.str("EMAIL_FROM", "Siaga112 Cilegon <siaga112@cilegon.go.id>")
 ALERT_EMAILS = env.list("ALERT_EMAILS", [])  # besides every active agency's address
 TTS_COMMAND = env.str("TTS_COMMAND", "espeak-ng")  # the WAV of the Indonesian text; empty turns TTS off
+
+# SMS through a gateway (siaga.sms): Kannel's sendsms interface; without SMS_SENDSMS_URL every SMS is off
+SMS_SENDSMS_URL = env.optional("SMS_SENDSMS_URL")  # e.g. http://127.0.0.1:13013/cgi-bin/sendsms
+SMS_USERNAME = env.str("SMS_USERNAME", "")  # Kannel's sendsms-user
+SMS_PASSWORD = env.str("SMS_PASSWORD", "")
+SMS_SENDER = env.str("SMS_SENDER", "112")  # the sender the operator allows us (a number or a mask)
+SMS_SMSC = env.str("SMS_SMSC", "")  # Kannel's smsc-id to route through (empty: Kannel chooses)
+SMS_NUMBER_FORMAT = env.choice("SMS_NUMBER_FORMAT", "international", ("international", "e164", "national"))
+SMS_CALLBACK_URL = env.str("SMS_CALLBACK_URL", "").rstrip("/")  # how Kannel reaches us (default PUBLIC_URL)
+SMS_SECRET = env.str("SMS_SECRET", "")  # signs the MO and delivery-report URLs (default: from SECRET_KEY)
+SMS_RATE = env.float("SMS_RATE", 50.0)  # messages per second handed to the gateway (match its SMSC throughput)
+SMS_CONCURRENCY = env.int("SMS_CONCURRENCY", 8, minimum=1)  # requests to the gateway in flight at once
+SMS_MAX_PARTS = env.int("SMS_MAX_PARTS", 3, minimum=1)  # parts of a concatenated warning or dispatch
+SMS_REPLIES_PER_HOUR = env.int("SMS_REPLIES_PER_HOUR", 10, minimum=1)  # answers to one number (keywords)
+SMS_SIGNATURE = env.str("SMS_SIGNATURE", "Siaga112 Cilegon")
+SMS_PLACE_LINK_DAYS = env.int("SMS_PLACE_LINK_DAYS", 7, minimum=1)  # how long a dispatch's map link opens
+if SMS_RATE <= 0:
+    raise ImproperlyConfigured(f"SIAGA_SMS_RATE is {SMS_RATE:g}; it must be above 0 (messages per second)")
 
 # DVB-T2 EWS (siaga.broadcast): the carousel `siaga serve` sends, and its transport stream
 EWS_UDP = env.list("EWS_UDP", [])  # host:port destinations (multicast groups too); empty: serve sends none
@@ -268,6 +286,7 @@ INSTALLED_APPS = [
     "siaga.hazards",
     "siaga.alerts",
     "siaga.broadcast",
+    "siaga.sms",
     "siaga.console",
     "siaga.runtime",
 ]

@@ -18,5 +18,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("peringatan/", include("siaga.alerts.urls")),
+    path("", include("siaga.sms.urls")),
     path("", include("siaga.console.urls")),
 ]

@@ -55,6 +55,7 @@ class Principal:
     integration: Integration | None = None
     label: str = "system"
     agency_id: int | None = field(default=None)
+    via: str = ""  # how the actor reached us when it is not a page or the API ("sms": a crew's reply)
 
     @classmethod
     def for_user(cls, user: Any) -> Principal:
@@ -69,6 +70,12 @@ class Principal:
     def for_integration(cls, integration: Integration) -> Principal:
         role = {"pbx": Role.PBX, "aml": Role.AML, "monitor": Role.MONITOR}[integration.kind]
         return cls(roles=frozenset({role}), integration=integration, label=f"integration:{integration.name}")
+
+    @classmethod
+    def for_crew(cls, agency_id: int, phone: str, name: str) -> Principal:
+        """A crew answering a dispatch by SMS from its registered number: its agency's rights, nothing more."""
+        return cls(roles=frozenset({Role.AGENCY}), label=f"sms:{phone} {name}"[:100], agency_id=agency_id,
+                   via="sms")
 
     @classmethod
     def system(cls, label: str = "system") -> Principal:

@@ -429,11 +429,16 @@ def _set_dispatch_status(dispatch: Dispatch, actor: Principal, status: str, mome
     setattr(dispatch, lifecycle.DISPATCH_TIME_FIELD[status], moment)
     if reason:
         dispatch.reason = reason[:300]
+    if actor.via == "sms":
+        dispatch.sms_steps = [*dispatch.sms_steps, status]
     dispatch.save()
     label = DispatchStatus(status).label
+    data = {"dispatch_id": dispatch.pk, "to": status, "from": before["status"]}
+    if actor.via:
+        data["via"] = actor.via
     _event(dispatch.incident, actor, "dispatch_status",
-           f"{dispatch.agency.short_name}: {label}" + (f" — {reason}" if reason else ""), moment,
-           {"dispatch_id": dispatch.pk, "to": status, "from": before["status"]})
+           f"{dispatch.agency.short_name}: {label}" + (" (SMS)" if actor.via == "sms" else "")
+           + (f" — {reason}" if reason else ""), moment, data)
     b, a = audit.changed(before, audit.snapshot(dispatch, DISPATCH_AUDIT_FIELDS))
     audit.record(actor, f"dispatch.{status}", dispatch, before=b, after=a, note=reason)
     publish_on_commit("dispatch.updated", dispatch_summary(dispatch))

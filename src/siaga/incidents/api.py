@@ -67,6 +67,7 @@ class DispatchOut(Schema):
     declined_at: datetime | None
     cancelled_at: datetime | None
     reason: str
+    sms_steps: list[str] = Field([], description="the steps the crew reported by SMS")
 
     @staticmethod
     def resolve_agency(obj: Dispatch) -> str:
@@ -106,6 +107,7 @@ class IncidentOut(Schema):
     duplicate_of_id: int | None
 
     agencies: list[str] = []
+    sms_agencies: list[str] = Field([], description="agencies (of `agencies`) whose last step came by SMS")
 
     @staticmethod
     def resolve_category(obj: Incident) -> str:
@@ -117,6 +119,13 @@ class IncidentOut(Schema):
         only = getattr(obj, "only_agency_id", None)
         return sorted({d.agency.code for d in obj.dispatches.all()
                        if d.status in ACTIVE_DISPATCH and (only is None or d.agency_id == only)})
+
+    @staticmethod
+    def resolve_sms_agencies(obj: Incident) -> list[str]:
+        only = getattr(obj, "only_agency_id", None)
+        return sorted({d.agency.code for d in obj.dispatches.all()
+                       if d.status in ACTIVE_DISPATCH and (only is None or d.agency_id == only)
+                       and d.sms_steps and d.sms_steps[-1] == d.status})
 
 
 class IncidentDetailOut(IncidentOut):

@@ -180,6 +180,8 @@ class Dispatch(models.Model):
     reason = models.CharField(_("alasan"), max_length=300, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                      blank=True, related_name="+", verbose_name=_("diminta oleh"))
+    sms_steps = models.JSONField(_("langkah lewat SMS"), default=list, blank=True,
+                                 help_text=_("Status yang dilaporkan petugas lewat SMS."))
 
     class Meta:
         verbose_name = _("penugasan")

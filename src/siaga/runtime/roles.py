@@ -10,6 +10,7 @@ webhooks      every     outbound webhook deliveries (rows claimed with SKIP LOCK
 dissemination every     alert deliveries to their channels (claimed the same way)
 pollers       one node  the hazard feeds (BMKG allows about 60 requests a minute per address)
 carousel      one node  the DVB-T2 EWS carousel (one sender per multicast group, or receivers break)
+sms           one node  SMS to the gateway (Kannel): warnings, dispatches, replies, at the gateway's rate
 ============= ========= ====================================================================
 
 A singleton role runs under a :class:`Keeper`: a thread that takes the role's lease
@@ -87,11 +88,25 @@ def _carousel(guard: Guard) -> list[Any]:
     return [carousel]
 
 
+def _sms(guard: Guard) -> list[Any]:
+    from siaga.sms import gateway
+    from siaga.sms.sender import SmsSender
+
+    if not gateway.configured():
+        log.error("the sms role needs SIAGA_SMS_SENDSMS_URL (the gateway's sendsms interface)")
+        return []
+    sender = SmsSender(guard=guard)
+    sender.start()
+    log.info("SMS through %s at most %g a second", settings.SMS_SENDSMS_URL, settings.SMS_RATE)
+    return [sender]
+
+
 ROLES: dict[str, Role] = {role.name: role for role in (
     Role("webhooks", False, _webhooks, "outbound webhook deliveries"),
     Role("dissemination", False, _dissemination, "alert deliveries to their channels"),
     Role("pollers", True, _pollers, "the hazard feeds (BMKG, InaTEWS, USGS, CAP)"),
     Role("carousel", True, _carousel, "the DVB-T2 EWS carousel (needs SIAGA_EWS_UDP)"),
+    Role("sms", True, _sms, "SMS to the gateway (needs SIAGA_SMS_SENDSMS_URL)"),
 )}
 
 
@@ -101,12 +116,15 @@ class RoleError(ValueError):
 
 def default_roles(*, polling: bool | None = None) -> list[str]:
     """What ``siaga serve`` and ``siaga worker`` run unless told: deliveries always, the pollers when
-    SIAGA_HAZARD_POLLING is on, the carousel when SIAGA_EWS_UDP says where to send it."""
+    SIAGA_HAZARD_POLLING is on, the carousel when SIAGA_EWS_UDP says where to send it, SMS when
+    SIAGA_SMS_SENDSMS_URL names a gateway."""
     names = ["webhooks", "dissemination"]
     if settings.HAZARD_POLLING if polling is None else polling:
         names.append("pollers")
     if settings.EWS_UDP:
         names.append("carousel")
+    if settings.SMS_SENDSMS_URL:
+        names.append("sms")
     return names
 
 
