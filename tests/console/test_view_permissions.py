@@ -39,10 +39,12 @@ PAGES: dict[str, set[str] | None] = {
     "/peringatan/kelola/draft/<int:draft_id>/decide": {"supervisor", "admin"},
     "/peringatan/kelola/resend": {"admin"},
     "/peringatan/kelola/gempa/<int:event_id>/tinjau": {"supervisor", "admin"},
+    "/l/<str:code>": None,  # the place of a dispatch, for a crew's SMS: tested in tests/sms/test_inbound.py
 }
 # URL prefixes with their own, separately tested, protection (/metrics: a machine's bearer token, 401 not a
-# login page: tests/runtime/test_metrics.py)
-OTHERS = ("admin/", "api/v1/", "i18n/", "metrics")
+# login page: tests/runtime/test_metrics.py; sms/kannel/: the gateway's secret and signatures,
+# tests/sms/test_endpoints.py)
+OTHERS = ("admin/", "api/v1/", "i18n/", "metrics", "sms/kannel/")
 
 
 def _routes(patterns: list[Any], prefix: str = "") -> list[str]:

@@ -90,10 +90,11 @@ class Server:
         return {"Authorization": f"Bearer {self.credentials[who + '_token']}"}
 
 
-def start(env: dict[str, str], workers: int = 1, output: Any = None) -> Server:
+def start(env: dict[str, str], workers: int = 1, output: Any = None, port: int | None = None) -> Server:
     """``output``: a file for the node's log (by default a pipe, read only if the node does not come up; a
-    node that logs much must be given a file, or it blocks on a full pipe)."""
-    port = free_port()
+    node that logs much must be given a file, or it blocks on a full pipe). ``port``: one chosen already
+    (another program, a gateway, was told where to call the node)."""
+    port = port or free_port()
     proc = subprocess.Popen([*SIAGA, "serve", "--port", str(port), "--workers", str(workers)], env=env,
                             stdout=output if output is not None else subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)

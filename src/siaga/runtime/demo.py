@@ -38,6 +38,25 @@ def credentials_path() -> Path:
     return Path(settings.VAR_DIR) / "demo" / "credentials.json"
 
 
+# Fictitious numbers for the demo's SMS crews and subscribers (never loaded in production)
+DEMO_CREWS = [("damkar", "Regu 1 Damkar", "+6281299000101"), ("polres", "Piket Polres", "+6281299000201"),
+              ("psc119", "Ambulans PSC 119", "+6281299000301"), ("bpbd", "TRC BPBD", "+6281299000401")]
+
+
+def _demo_sms() -> None:
+    """A crew number per main agency and two SMS subscribers per kecamatan (an RT head, a siren keeper)."""
+    from siaga.core.models import Kecamatan
+    from siaga.sms.models import CrewMember, Subscriber
+
+    for code, name, number in DEMO_CREWS:
+        CrewMember.objects.get_or_create(phone=number, defaults={"agency": Agency.objects.get(code=code),
+                                                                 "name": name})
+    for index, kecamatan in enumerate(Kecamatan.objects.order_by("code"), start=1):
+        for serial, (kind, label) in enumerate((("rtrw", "Ketua RT"), ("sirine", "Penjaga sirene")), start=1):
+            Subscriber.objects.get_or_create(phone=f"+62812990010{index}{serial}", defaults={
+                "kecamatan": kecamatan, "kind": kind, "name": f"{label} {kecamatan.name}", "source": "admin"})
+
+
 @transaction.atomic
 def load_demo() -> dict[str, Any]:
     if settings.ENVIRONMENT == "production":
@@ -84,6 +103,7 @@ def load_demo() -> dict[str, Any]:
     from siaga.shifts.demo import demo_roster
 
     roster = demo_roster()
+    _demo_sms()
     audit.record(system, "demo.load", object_type="demo", object_id="cilegon",
                  after={"users": [u[0] for u in DEMO_USERS], "roster": roster})
     return credentials

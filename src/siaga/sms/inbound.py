@@ -201,9 +201,17 @@ def _answered_lately(number: str) -> int:
     return Inbound.objects.filter(phone=number, received_at__gte=since, replies__isnull=False).distinct().count()
 
 
+def _storable(text: str) -> str:
+    """What any database keeps: no NUL or other control character, no lone surrogate."""
+    clean = "".join(c if c >= " " or c == "\n" else " " for c in text)
+    return clean.encode("utf-8", "replace").decode("utf-8")
+
+
 def receive(message: Received) -> tuple[Inbound, bool]:
     """Store and act on one incoming message; (the row, whether it is new). The same gateway id again is
     the same row, acted on once."""
+    message = Received(*(_storable(v) for v in (message.gateway_id, message.sender, message.receiver,
+                                                 message.text)))
     with transaction.atomic():
         inbound, created = Inbound.objects.get_or_create(gateway_id=message.gateway_id[:64], defaults={
             "sender": message.sender[:40], "receiver": message.receiver[:40], "text": message.text[:1000]})

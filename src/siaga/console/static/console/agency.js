@@ -64,6 +64,9 @@
     showDetail();
   }
 
+  // the crew reported the dispatch's current step by SMS (from a basic phone)
+  const viaSms = (d) => (d.sms_steps || []).length > 0 && d.sms_steps[d.sms_steps.length - 1] === d.status;
+
   function render() {
     const list = document.getElementById("dispatches");
     document.getElementById("active-count").textContent = String(state.dispatches.length);
@@ -78,6 +81,7 @@
         el("div", { class: "row" }, el("strong", { text: incident.ticket || "#" + d.incident_id }),
           el("span", { text: state.categories[incident.category] || incident.category || "" }),
           el("span", { class: "st " + d.status, text: LABEL[d.status] }),
+          viaSms(d) ? el("span", { class: "via-sms", title: gettext("Dilaporkan petugas lewat SMS"), text: "SMS" }) : null,
           el("span", { class: "muted", text: `${gettext("diminta")} ${S.time(d.requested_at)} (${S.ago(d.requested_at)})` })),
         incident.address ? el("p", { class: "where", text: incident.address }) : null,
         el("div", { class: "actions" }, (NEXT[d.status] || []).map(([status, key, label]) => el("button", {

@@ -524,7 +524,8 @@
     const active = ["requested", "acknowledged", "en_route", "on_scene"].includes(d.status);
     return el("tr", { "data-agency": d.agency },
       el("td", { text: (state.agencies[d.agency] || {}).short_name || d.agency }),
-      el("td", { class: "st " + d.status, "data-status": d.status, text: S.DISPATCH_STATUS[d.status] || d.status }),
+      el("td", { class: "st " + d.status, "data-status": d.status, text: (S.DISPATCH_STATUS[d.status] || d.status)
+        + ((d.sms_steps || []).slice(-1)[0] === d.status ? " · SMS" : "") }),
       el("td", { text: S.time(d.requested_at) }), el("td", { text: S.time(d.on_scene_at) }),
       el("td", {}, active && EDITABLE.includes(incident.status)
         ? el("button", { type: "button", class: "link withdraw", onclick: () => withdraw(d) }, gettext("Tarik"))

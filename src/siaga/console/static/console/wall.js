@@ -39,7 +39,8 @@
     board.replaceChildren(...rows.slice(0, 14).map((i) => el("tr", { class: "p" + i.priority },
       el("td", { text: i.ticket.slice(-6) }), el("td", { text: state.categories[i.category] || i.category }),
       el("td", { class: "st " + i.status, text: S.INCIDENT_STATUS[i.status] || i.status }),
-      el("td", { text: i.agencies.map((c) => (state.agencies[c] || {}).short_name || c).join(", ") }),
+      el("td", { text: i.agencies.map((c) => ((state.agencies[c] || {}).short_name || c)
+        + ((i.sms_agencies || []).includes(c) ? " (SMS)" : "")).join(", ") }),
       el("td", { text: S.time(i.created_at) }))));
     document.getElementById("board-more").textContent = rows.length > 14 ? `+${rows.length - 14} ${gettext("lainnya")}` : "";
     state.open = incidents;
