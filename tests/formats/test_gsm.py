@@ -25,8 +25,9 @@ def test_an_extension_character_takes_two_septets_and_is_never_cut_between_parts
 def test_ucs2_only_when_a_character_demands_it() -> None:
     assert gsm.fit("Awas tsunami! Segera ke tempat tinggi.").encoding == "gsm7"
     # typography as typed on a keypad, letters with accents: kept when in the alphabet (é, ñ), else the base letter
-    assert gsm.fit("Jalan “Lingkar” – Café ñ á").encoding == "gsm7"
-    assert gsm.fit("Jalan “Lingkar” – Café ñ á").text == 'Jalan "Lingkar" - Café ñ a'
+    dash = "\u2013"
+    assert gsm.fit(f"Jalan “Lingkar” {dash} Café ñ á").encoding == "gsm7"
+    assert gsm.fit(f"Jalan “Lingkar” {dash} Café ñ á").text == 'Jalan "Lingkar" - Café ñ a'
     chinese = gsm.fit("危险 " * 23)
     assert (chinese.encoding, chinese.units, chinese.parts) == ("ucs2", 69, 1)
     assert gsm.fit("危险 " * 24).parts == 2  # 72 units: 67 a part
