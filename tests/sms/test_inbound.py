@@ -142,3 +142,22 @@ def test_the_place_page_shows_the_place_and_nothing_personal(damkar: Any, actors
 def test_property_any_text_gets_an_outcome_and_never_an_error(damkar: Any, text: str, crew_sends: bool) -> None:
     row = sms("6281200000001" if crew_sends else "6281300000099", text)
     assert row.outcome and row.outcome != "error"
+
+
+def test_the_days_report_counts_sms_out_by_purpose_and_state_and_sms_in(damkar: Any, actors: Any) -> None:
+    from siaga.reports import compute, export, period
+    from siaga.sms.models import MessageStatus
+
+    dispatch = dispatched(actors)  # one dispatch SMS to the crew
+    sms("6281200000001", f"1 {dispatch.incident.ticket}")  # a step by SMS, and its confirmation
+    sms("6281300000001", "INFO")
+    Message.objects.filter(purpose=Purpose.DISPATCH).update(status=MessageStatus.DELIVERED)
+    Message.objects.filter(purpose=Purpose.REPLY, to="+6281300000001").update(status=MessageStatus.FAILED)
+    day = timezone.localtime(Message.objects.order_by("created_at").first().created_at).date()  # not "today"
+    report = compute.build(period.daily(day))
+    assert report["sms"]["messages"]["dispatch"] == {"total": 1, "delivered": 1, "failed": 0, "pending": 0}
+    assert report["sms"]["messages"]["reply"] == {"total": 2, "delivered": 0, "failed": 1, "pending": 1}
+    assert report["sms"]["messages"]["alert"]["total"] == 0
+    assert (report["sms"]["inbound"], report["sms"]["dispatch_steps"]) == (2, 1)
+    html = export.to_html(report)
+    assert "Penugasan" in html and "Sampai di ponsel" in html and "Langkah penugasan lewat SMS: 1" in html

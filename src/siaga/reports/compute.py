@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Min, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from siaga.calls.models import OPERATOR_OUTCOMES, Call, LocationFix
@@ -52,6 +52,32 @@ def _percentile(values: list[float], fraction: float) -> float | None:
 
 def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
+
+
+def _sms(period: Period) -> dict[str, Any]:
+    """SMS in the period: messages out by purpose (warnings, dispatches, replies), each try counted, as they
+    stand (delivered, failed or refused, still on their way); messages in; dispatch steps crews sent by SMS."""
+    from siaga.incidents.models import IncidentEvent
+    from siaga.sms.models import Inbound, Message, MessageStatus, Purpose
+
+    rows = (Message.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+            .values_list("purpose", "status").annotate(n=Count("id")))
+    out = {p.value: {"total": 0, "delivered": 0, "failed": 0, "pending": 0} for p in Purpose}
+    for purpose, status, n in rows:
+        row = out.setdefault(purpose, {"total": 0, "delivered": 0, "failed": 0, "pending": 0})
+        row["total"] += n
+        if status == MessageStatus.DELIVERED:
+            row["delivered"] += n
+        elif status in (MessageStatus.FAILED, MessageStatus.REFUSED):
+            row["failed"] += n
+        else:
+            row["pending"] += n
+    return {
+        "messages": out,
+        "inbound": Inbound.objects.filter(received_at__gte=period.start, received_at__lt=period.end).count(),
+        "dispatch_steps": IncidentEvent.objects.filter(at__gte=period.start, at__lt=period.end,
+                                                       kind="dispatch_status", actor__startswith="sms:").count(),
+    }
 
 
 def build(period: Period, now: datetime | None = None) -> dict[str, Any]:
@@ -121,6 +147,7 @@ def build(period: Period, now: datetime | None = None) -> dict[str, Any]:
     blocked_now = set(active_blocks(moment).values_list("caller", flat=True))
     top = sorted(callers.items(), key=lambda item: (-(item[1]["prank"] + item[1]["ghost"]), item[0]))[:TOP_CALLERS]
 
+    sms = _sms(period)
     by_priority = Counter(str(i.priority) for i in incidents)
     # where the audit hash chain stood at the end of the period: printed, it anchors the chain outside the
     # database (ADR 14); a later rewrite of history before this point changes this hash
@@ -174,6 +201,7 @@ def build(period: Period, now: datetime | None = None) -> dict[str, Any]:
             "open_at_end": [{"ticket": i.ticket, "category": i.category.code, "priority": i.priority,
                              "created_at": i.created_at.isoformat()} for i in open_at_end[:50]],
         },
+        "sms": sms,
         "audit_chain": {
             "seal": last_seal.pk if last_seal else None,
             "hash": last_seal.hash if last_seal else "",

@@ -58,8 +58,11 @@ def names() -> dict[str, dict[str, str]]:
     english = (translation.get_language() or "id").startswith("en")
     categories = {c.code: (c.name_en if english and c.name_en else c.name) for c in Category.objects.all()}
     categories["none"] = _("tanpa kejadian")
+    from siaga.sms.models import Purpose
+
     return {"outcomes": outcomes, "categories": categories,
-            "agencies": dict(Agency.objects.values_list("code", "short_name"))}
+            "agencies": dict(Agency.objects.values_list("code", "short_name")),
+            "sms_purposes": {p.value: str(p.label) for p in Purpose}}
 
 
 def signer() -> dict[str, str]:
