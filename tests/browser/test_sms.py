@@ -61,6 +61,14 @@ def test_a_supervisors_warning_and_a_crews_dispatch_by_sms(gateway_site: tuple[S
     assert sorted(m.to for m in got) == ["628129900105" + "1", "628129900105" + "2"]
     assert got[0].text.startswith("PERINGATAN WASPADA: Banjir di Jombang Wetan.")
     assert f"/peringatan/{alert['summary']['id']}/" in got[0].text
+    # Kannel's delivery reports come back through the server's own lane (siaga.sms.views.asgi_dlr)
+    deadline = time.monotonic() + 15
+    while True:
+        rows = api(server, "supervisor", "GET", f"/alerts/deliveries?alert={alert['summary']['id']}&channel=sms")
+        if len(rows) == 2 and all(r["messages"][-1]["status"] == "delivered" for r in rows):
+            break
+        assert time.monotonic() < deadline, rows
+        time.sleep(0.3)
 
     damkar = login("damkar", 1366, 768)
     damkar.wait_for_selector("#agency[data-ready='1']", timeout=15000)

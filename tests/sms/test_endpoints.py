@@ -127,3 +127,19 @@ def test_kannel_refusing_our_credentials_is_final_for_that_try_and_said(kannel: 
     assert Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SENT
     assert [m.to for m in kannel.wait_received(1)] == ["6281100000001"]
     assert Message.objects.filter(delivery=delivery).count() == 2
+
+
+@pytest.mark.django_db
+def test_reports_written_together_each_say_what_they_did(sms_settings: Any) -> None:
+    from siaga.sms import reports
+
+    first, second = queued("+6281100000001"), queued("+6281100000002")
+    batch = [reports.parse(str(first.key), "8", "ACK/"), reports.parse(str(first.key), "1"),
+             reports.parse(str(first.key), "1"), reports.parse(str(second.key), "16", "rejected"),
+             reports.parse("00000000-0000-0000-0000-000000000000", "1")]
+    results = reports.apply_many(batch)
+    assert [r.changed if isinstance(r, reports.Applied) else r.status for r in results] == [True, True, False, True,
+                                                                                          404]
+    assert Message.objects.get(pk=first.pk).status == MessageStatus.DELIVERED
+    assert Message.objects.get(pk=second.pk).status == MessageStatus.FAILED
+    assert [r["type"] for r in Message.objects.get(pk=first.pk).reports] == [8, 1]

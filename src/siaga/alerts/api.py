@@ -70,11 +70,18 @@ class AlertOut(Schema):
 
 
 def _delivery_out(d: Delivery) -> dict[str, Any]:
-    return {"id": d.pk, "alert": d.alert_id, "channel": d.channel, "target": d.target, "status": d.status,
-            "attempts": d.attempts, "last_error": d.last_error, "created_at": d.created_at,
-            "first_attempt_at": d.first_attempt_at, "sent_at": d.sent_at, "next_attempt_at": d.next_attempt_at,
-            "result": d.result, "tries": [{"number": a.number, "at": a.at, "ok": a.ok, "error": a.error,
-                                          "duration_ms": a.duration_ms} for a in d.attempt_rows.all()]}
+    out = {"id": d.pk, "alert": d.alert_id, "channel": d.channel, "target": d.target, "status": d.status,
+           "attempts": d.attempts, "last_error": d.last_error, "created_at": d.created_at,
+           "first_attempt_at": d.first_attempt_at, "sent_at": d.sent_at, "next_attempt_at": d.next_attempt_at,
+           "result": d.result, "tries": [{"number": a.number, "at": a.at, "ok": a.ok, "error": a.error,
+                                         "duration_ms": a.duration_ms} for a in d.attempt_rows.all()]}
+    if d.channel == "sms":  # each try's message, as the gateway's delivery reports left it (siaga.sms)
+        out["messages"] = [{"attempt": m.attempt, "status": m.status, "answer": m.answer,
+                            "reported_at": m.reported_at} for m in d.sms_messages.all()]
+    return out
+
+
+DELIVERY_DETAILS = ("attempt_rows", "sms_messages")
 
 
 @router.get("/alerts/{int:alert_id}", auth=allow(*HUMAN_ROLES), response={200: AlertOut, **ERRORS},
@@ -85,7 +92,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> Any:
         raise NotFound(pgettext_lazy("error", "alert {alert_id} does not exist"), alert_id=alert_id)
     deliveries = None
     if _principal(request).has(*STAFF):
-        deliveries = [_delivery_out(d) for d in alert.deliveries.prefetch_related("attempt_rows").order_by(
+        deliveries = [_delivery_out(d) for d in alert.deliveries.prefetch_related(*DELIVERY_DETAILS).order_by(
             "channel", "target")]
     return {"summary": public_summary(alert), "references": alert.references_id,
             "created_by": alert.created_by.get_username() if alert.created_by else None,
@@ -220,7 +227,7 @@ class DeliveryFilter(Schema):
 @router.get("/alerts/deliveries", auth=allow(*STAFF), response=list[dict[str, Any]],
             summary="Every delivery attempt row: channel, target, status, attempts, last error, times")
 def deliveries(request: HttpRequest, filters: Query[DeliveryFilter]) -> Any:
-    found = Delivery.objects.prefetch_related("attempt_rows").order_by("-created_at", "channel", "target")
+    found = Delivery.objects.prefetch_related(*DELIVERY_DETAILS).order_by("-created_at", "channel", "target")
     if filters.alert:
         found = found.filter(alert_id=filters.alert)
     if filters.status:

@@ -18,11 +18,13 @@ import hmac
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlencode
 
 import httpx
 from django.conf import settings
+from django.utils import timezone
 
 from siaga.formats import phone
 from siaga.formats.gsm import Fitted
@@ -43,6 +45,7 @@ class Answer:
     status: int  # HTTP status (0: no answer)
     text: str
     retry: bool  # trying again later may succeed
+    at: datetime | None = None  # when the request went to the gateway (after the rate limit's wait)
 
 
 class Gateway(Protocol):
@@ -130,15 +133,16 @@ class KannelGateway:
         if self.smsc:
             params["smsc"] = self.smsc
         self.limit.wait()
+        at = timezone.now()
         try:
             response = self.client.get(self.url, params=params)
         except httpx.HTTPError as exc:
-            return Answer(False, 0, f"the gateway did not answer: {type(exc).__name__}: {exc}"[:300], True)
+            return Answer(False, 0, f"the gateway did not answer: {type(exc).__name__}: {exc}"[:300], True, at)
         text = response.text.strip()[:300]
         if response.status_code in (200, 202):
-            return Answer(True, response.status_code, text, False)
+            return Answer(True, response.status_code, text, False, at)
         return Answer(False, response.status_code, f"HTTP {response.status_code}: {text}"[:300],
-                      response.status_code >= 500 or response.status_code in (408, 429))
+                      response.status_code >= 500 or response.status_code in (408, 429), at)
 
     def close(self) -> None:
         self.client.close()

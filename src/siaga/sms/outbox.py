@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from siaga.core import rawsql
 from siaga.formats import gsm
 from siaga.sms import gateway
 from siaga.sms.models import Message, MessageStatus
@@ -63,25 +64,24 @@ def wake() -> None:
         callback()  # type: ignore[operator]
 
 
-def submit(messages: Sequence[Message], now: datetime | None = None) -> dict[int, gateway.Answer]:
+def submit(messages: Sequence[Message]) -> dict[int, gateway.Answer]:
     """Hand ``messages`` (saved, queued) to the gateway; record the answers; the answer per message id."""
     if not messages:
         return {}
     gate = gateway.get()
     requests = [gateway.Submit(m.to, gsm.Fitted(m.text, m.encoding, 0, m.parts), str(m.key)) for m in messages]
+
     answers = list(_executor().map(gate.submit, requests))
-    moment = now or timezone.now()
     by_outcome: dict[tuple[str, str], list[int]] = {}
     for message, answer in zip(messages, answers, strict=True):
         status = MessageStatus.SUBMITTED if answer.accepted else MessageStatus.REFUSED
         by_outcome.setdefault((status, answer.text), []).append(message.pk)
+        message.submitted_at = answer.at or timezone.now()
     with transaction.atomic():
         for (status, text), ids in by_outcome.items():
             # a delivery report may already have moved a message on (Kannel reports within milliseconds)
-            Message.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(
-                status=status, answer=text, submitted_at=moment)
-            if status == MessageStatus.SUBMITTED:
-                Message.objects.filter(pk__in=ids, submitted_at__isnull=True).update(submitted_at=moment)
+            Message.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(status=status, answer=text)
+        rawsql.update_rows(Message, list(messages), ["submitted_at"])  # when each was handed over
     return {m.pk: a for m, a in zip(messages, answers, strict=True)}
 
 
@@ -93,7 +93,7 @@ def send_queued(limit: int = 100, now: datetime | None = None) -> int:
                .order_by("due_at", "id")[:limit])
     if not due:
         return 0
-    answers = submit(due, moment)
+    answers = submit(due)
     retries = []
     for message in due:
         answer = answers[message.pk]
