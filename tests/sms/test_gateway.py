@@ -38,7 +38,7 @@ def test_a_warning_reaches_the_warned_kecamatan_only_and_its_cancel_the_same_peo
     alert = issue(actors, hazard="kimia", headline="Kebocoran amonia di Ciwandan", area_codes=["36.72.04"],
                   instruction="Tutup pintu dan jendela, jauhi kawasan industri.", exercise=True,
                   headline_en="Ammonia leak in Ciwandan")
-    assert run_sender() == 3
+    assert run_sender() == 4  # the warning's one "subscribers" delivery made into three, then the three
     got = kannel.wait_received(3)
     assert sorted(m.to for m in got) == sorted(n.lstrip("+") for n in warned)
     text = got[0].text
@@ -46,7 +46,9 @@ def test_a_warning_reaches_the_warned_kecamatan_only_and_its_cancel_the_same_peo
     assert "/ EN: EXERCISE - Ammonia leak in Ciwandan" in text
     assert f"/peringatan/{alert.pk}/" in text and got[0].sender == "112"
     # every delivery sent, one message per number, each reported delivered by the SMSC
-    deliveries = Delivery.objects.filter(alert=alert, channel="sms")
+    fanout = Delivery.objects.get(alert=alert, channel="sms", target="subscribers")
+    assert fanout.status == DeliveryStatus.SENT and fanout.result == {"numbers": 3}
+    deliveries = Delivery.objects.filter(alert=alert, channel="sms").exclude(pk=fanout.pk)
     assert sorted(d.target for d in deliveries) == warned and {d.status for d in deliveries} == {DeliveryStatus.SENT}
     assert wait_for(lambda: Message.objects.filter(delivery__alert=alert, status=MessageStatus.DELIVERED).count() == 3)
     reports = Message.objects.filter(delivery__alert=alert).first().reports
@@ -55,7 +57,7 @@ def test_a_warning_reaches_the_warned_kecamatan_only_and_its_cancel_the_same_peo
     # a subscriber in Ciwandan moves away before the cancel: the cancel still reaches those who were warned
     subscribe("+6281100000004", "36.72.04")
     actions.do_cancel_thread(actors["supervisor"].principal, alert.thread_id, "kebocoran sudah teratasi")
-    assert run_sender() == 4
+    assert run_sender() == 5
     got = kannel.wait_received(7)
     cancels = [m for m in got if "PEMBATALAN" in m.text]
     assert sorted(m.to for m in cancels) == sorted(n.lstrip("+") for n in [*warned, "+6281100000004"])

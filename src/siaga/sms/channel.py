@@ -2,8 +2,9 @@
 
 Targets are the active subscribers whose kecamatan the alert names (a subscriber by kelurahan has its
 kecamatan too), and for an Update or a Cancel also everyone who got an earlier message of the same warning
-and is still subscribed: a Cancel reaches the people the warning reached. One delivery per number, each
-try a :class:`~siaga.sms.models.Message`.
+and is still subscribed: a Cancel reaches the people the warning reached. One delivery per number (made by
+the lane from the message's one ``subscribers`` delivery, outside the issuing transaction), each try a
+:class:`~siaga.sms.models.Message`.
 
 The text is Indonesian first, marked LATIHAN on an exercise, with the link to the public page of the
 warning; the English headline follows when it fits. A warning the system composes itself is cut at a word
@@ -31,6 +32,7 @@ from siaga.sms import gateway, outbox
 from siaga.sms.models import Message, Purpose, Subscriber
 
 KINDS = {"Alert": "PERINGATAN", "Update": "PEMBARUAN", "Cancel": "PEMBATALAN"}
+FANOUT = "subscribers"  # the one delivery an issued message gets at first: the lane makes one per number
 
 
 def _tail(alert_id: int | None) -> str:
@@ -77,13 +79,30 @@ class SmsChannel:
         return gateway.configured()
 
     def targets(self, alert: Alert) -> list[str]:
+        """One delivery, ``subscribers``, in the issuing transaction: the lane expands it into one delivery
+        per number (:meth:`numbers`). Ten thousand rows written in the transaction that issues a tsunami
+        warning would hold up its commit, and with it the EWS carousel, by seconds."""
+        return [FANOUT]
+
+    def numbers(self, alert: Alert) -> list[str]:
         area = set(Subscriber.objects.filter(active=True, kecamatan__code__in=alert.area_codes)
                    .values_list("phone", flat=True))
         if alert.msg_type != "Alert":
             earlier = set(Delivery.objects.filter(alert__thread_id=alert.thread_id, channel=self.name)
-                          .values_list("target", flat=True))
+                          .exclude(target=FANOUT).values_list("target", flat=True))
             area |= set(Subscriber.objects.filter(active=True, phone__in=earlier).values_list("phone", flat=True))
         return sorted(area)
+
+    def expand(self, delivery: Delivery, alert: Alert) -> dict[str, Any]:
+        """The ``subscribers`` delivery becomes one delivery per number (existing rows are left alone)."""
+        from django.utils import timezone
+
+        now = timezone.now()
+        numbers = self.numbers(alert)
+        Delivery.objects.bulk_create([Delivery(alert=alert, channel=self.name, target=number, next_attempt_at=now,
+                                               created_at=now) for number in numbers],
+                                     ignore_conflicts=True, batch_size=2000)
+        return {"numbers": len(numbers)}
 
     def check_draft(self, data: dict[str, Any]) -> None:
         """A person's draft whose SMS would need more than the parts allowed is refused with the count."""
@@ -108,6 +127,10 @@ class SmsChannel:
     def send_many(self, deliveries: Sequence[Delivery], alerts: dict[int, Alert]
                   ) -> dict[int, tuple[str, dict[str, Any]]]:
         """Hand a batch to the gateway: (error, result) per delivery id; an error has it tried again."""
+        outcome: dict[int, tuple[str, dict[str, Any]]] = {}
+        for delivery in [d for d in deliveries if d.target == FANOUT]:
+            outcome[delivery.pk] = ("", self.expand(delivery, alerts[delivery.alert_id]))
+        deliveries = [d for d in deliveries if d.target != FANOUT]
         texts: dict[int, gsm.Fitted] = {}
         messages = []
         for delivery in deliveries:
@@ -122,7 +145,6 @@ class SmsChannel:
         saved = list(Message.objects.filter(key__in=[m.key for m in messages]))
         answers = outbox.submit(saved)
         by_delivery = {m.delivery_id: m for m in saved}
-        outcome: dict[int, tuple[str, dict[str, Any]]] = {}
         for delivery in deliveries:
             message = by_delivery[delivery.pk]
             answer = answers[message.pk]
