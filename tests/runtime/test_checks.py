@@ -95,3 +95,23 @@ def test_siaga_check_deploy_runs_django_and_siaga_checks(tmp_path: Path) -> None
                           timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "security.W004" not in done.stdout + done.stderr  # the proxy sends HSTS (docs/deploy.md)
+
+
+def test_the_sms_gateway_is_asked_whether_it_takes_our_credentials(good: Any, tmp_path: Path) -> None:
+    from tests.sms.kannel import Kannel, require_kannel
+
+    good.ALERT_CHANNELS = ["web", "ews", "sms"]
+    good.SMS_SENDSMS_URL = None
+    assert "siaga.W010" in ids(good)
+    good.SMS_SENDSMS_URL = f"http://127.0.0.1:{closed_port()}/cgi-bin/sendsms"
+    assert "siaga.E010" in ids(good)
+    require_kannel()
+    kannel = Kannel(tmp_path, "http://127.0.0.1:9/unused").start()
+    try:
+        good.SMS_SENDSMS_URL, good.SMS_USERNAME, good.SMS_PASSWORD = kannel.url, "siaga", "salah"
+        assert "siaga.E011" in ids(good)
+        good.SMS_PASSWORD = "rahasia"
+        assert not {"siaga.W010", "siaga.E010", "siaga.E011"} & ids(good)
+    finally:
+        kannel.stop()
+

@@ -66,6 +66,10 @@ def test_metrics_report_the_state_in_the_database(client: Client, monitor: str, 
     for n, (channel, status) in enumerate((("web", "sent"), ("web", "sent"), ("mqtt", "retrying"),
                                            ("ews", "gave_up"))):
         Delivery.objects.create(alert=alert, channel=channel, target=f"target-{n}", status=status)
+    from siaga.sms.models import Message
+
+    for purpose, status in (("alert", "delivered"), ("alert", "delivered"), ("dispatch", "failed")):
+        Message.objects.create(purpose=purpose, to="+6281100000001", text="x", status=status)
     Feed.objects.create(name="autogempa", kind="bmkg", url="http://127.0.0.1/x", polls=42, consecutive_failures=0,
                         last_success_at=now - timedelta(seconds=30))
     Feed.objects.create(name="inatews", kind="inatews", url="http://127.0.0.1/y", polls=7, consecutive_failures=3)
@@ -79,6 +83,8 @@ def test_metrics_report_the_state_in_the_database(client: Client, monitor: str, 
     assert got[("siaga_alert_deliveries", (("channel", "web"), ("status", "sent")))] == 2
     assert got[("siaga_alert_deliveries", (("channel", "mqtt"), ("status", "retrying")))] == 1
     assert got[("siaga_alert_deliveries", (("channel", "ews"), ("status", "gave_up")))] == 1
+    assert got[("siaga_sms_messages", (("purpose", "alert"), ("status", "delivered")))] == 2
+    assert got[("siaga_sms_messages", (("purpose", "dispatch"), ("status", "failed")))] == 1
     assert got[("siaga_feed_polls_total", (("feed", "autogempa"),))] == 42
     assert got[("siaga_feed_consecutive_failures", (("feed", "inatews"),))] == 3
     assert 29 <= got[("siaga_feed_lag_seconds", (("feed", "autogempa"),))] < 120

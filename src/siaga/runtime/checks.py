@@ -2,8 +2,8 @@
 
 Django's own ``--deploy`` checks cover the secret key's strength, DEBUG, ALLOWED_HOSTS and the cookie
 flags. These add what a city's installation needs: PostgreSQL, the reverse proxy's address, feeds that
-bring the warnings, the channels that carry them (the SMTP server and the MQTT broker are actually
-connected to), Redis, the EWS carousel's destination, and the tools the backups need. An error means
+bring the warnings, the channels that carry them (the SMTP server, the MQTT broker and the SMS gateway are
+actually connected to), Redis, the EWS carousel's destination, and the tools the backups need. An error means
 something a person relies on would not work; a warning, a choice to confirm.
 """
 
@@ -105,9 +105,32 @@ def _channels() -> list[checks.CheckMessage]:
                 found.append(checks.Error(
                     _say(pgettext("cli", "the MQTT broker at SIAGA_MQTT_URL cannot be reached: {error}"), error=exc),
                     id="siaga.E006"))
+    if "sms" in channels:
+        found += _sms()
     if "ews" in channels and not settings.EWS_UDP:
         found.append(checks.Warning(
             pgettext("cli", "SIAGA_EWS_UDP is empty on this node: it sends no EWS to the television multiplexer"),
             hint=pgettext("cli", "set it on the nodes that may run the carousel (one sends at a time)"),
             id="siaga.W008"))
     return found
+
+
+def _sms() -> list[checks.CheckMessage]:
+    """The SMS gateway answers, and takes our credentials (Kannel: 403 for wrong ones, else a complaint
+    about the missing receiver, since the check sends none)."""
+    import httpx
+
+    if not settings.SMS_SENDSMS_URL:
+        return [checks.Warning(pgettext("cli", "the SMS channel is on but SIAGA_SMS_SENDSMS_URL is empty: no "
+                                               "warning or dispatch goes by SMS"), id="siaga.W010")]
+    try:
+        response = httpx.get(settings.SMS_SENDSMS_URL, params={"username": settings.SMS_USERNAME,
+                                                               "password": settings.SMS_PASSWORD}, timeout=5)
+    except httpx.HTTPError as exc:
+        return [checks.Error(_say(pgettext("cli", "the SMS gateway at SIAGA_SMS_SENDSMS_URL cannot be reached: "
+                                                  "{error}"), error=exc), id="siaga.E010")]
+    if response.status_code in (401, 403):
+        return [checks.Error(_say(pgettext("cli", "the SMS gateway refuses SIAGA_SMS_USERNAME / "
+                                                  "SIAGA_SMS_PASSWORD: {answer}"), answer=response.text.strip()[:100]),
+                             id="siaga.E011")]
+    return []

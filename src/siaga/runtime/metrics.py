@@ -8,7 +8,7 @@ Two kinds, as Prometheus practice has them:
   multi-process mode: every process writes its values to files under ``<var>/metrics/serve-<port>``
   (emptied when the node starts) and ``/metrics`` adds them up, whichever process answers;
 * the state of the whole deployment, read from the database at each scrape (the same on every node):
-  calls ringing, alert deliveries by channel and status, audit rows not yet sealed, lease holders, each
+  calls ringing, alert deliveries by channel and status, SMS by purpose and status, audit rows not yet sealed, lease holders, each
   feed's polls, lag and failures, the carousel's versions. A database that does not answer is
   ``siaga_database_up 0`` and the scrape still succeeds.
 
@@ -69,6 +69,14 @@ class StateCollector:
         for row in Delivery.objects.values("channel", "status").annotate(n=Count("id")).order_by():
             deliveries.add_metric([row["channel"], row["status"]], row["n"])
         yield deliveries
+
+        from siaga.sms.models import Message
+
+        sms = gauge("siaga_sms_messages", "SMS out by purpose and status (each try a message)",
+                    labels=["purpose", "status"])
+        for row in Message.objects.values("purpose", "status").annotate(n=Count("id")).order_by():
+            sms.add_metric([row["purpose"], row["status"]], row["n"])
+        yield sms
 
         head = AuditChainHead.objects.filter(name="default").values_list("last_audit_id", flat=True).first() or 0
         unsealed = gauge("siaga_audit_unsealed_rows", "Audit rows committed but not yet sealed into the chain")
