@@ -4,9 +4,11 @@ live Siaga112 server back with delivery reports and the messages phones send."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from siaga.alerts.models import Delivery, DeliveryStatus
 from siaga.sms.models import Message, MessageStatus
@@ -54,14 +56,49 @@ def test_a_warning_reaches_the_warned_kecamatan_only_and_its_cancel_the_same_peo
     reports = Message.objects.filter(delivery__alert=alert).first().reports
     assert {r["type"] for r in reports} == {1, 8}
 
-    # a subscriber in Ciwandan moves away before the cancel: the cancel still reaches those who were warned
+    # a number that subscribes in Ciwandan after the warning never heard of it, nor of its end
     subscribe("+6281100000004", "36.72.04")
     actions.do_cancel_thread(actors["supervisor"].principal, alert.thread_id, "kebocoran sudah teratasi")
-    assert run_sender() == 5
-    got = kannel.wait_received(7)
+    assert run_sender() == 4
+    got = kannel.wait_received(6)
     cancels = [m for m in got if "PEMBATALAN" in m.text]
-    assert sorted(m.to for m in cancels) == sorted(n.lstrip("+") for n in [*warned, "+6281100000004"])
+    assert sorted(m.to for m in cancels) == sorted(n.lstrip("+") for n in warned)
     assert cancels[0].text.startswith("LATIHAN - PEMBATALAN: ")
+
+
+def test_a_warning_cancelled_while_its_sms_go_out_stops_them(kannel: Any, actors: Any) -> None:
+    from siaga.alerts import actions
+
+    for n in range(4):
+        subscribe(f"+628110000010{n}", "36.72.04")
+    alert = issue(actors, hazard="kimia", headline="Kebocoran amonia di Ciwandan", area_codes=["36.72.04"])
+    from siaga.sms.sender import send_round
+
+    send_round()  # the fan-out made: four deliveries due
+    first = Delivery.objects.filter(alert=alert, channel="sms").exclude(target="subscribers").order_by("pk")[:2]
+    alert_dispatch_send(list(first))  # two went out before the supervisor saw the mistake
+    actions.do_cancel_thread(actors["supervisor"].principal, alert.thread_id, "salah kirim")
+    run_sender()
+    states = dict(Delivery.objects.filter(alert=alert, channel="sms").exclude(target="subscribers")
+                  .values_list("target", "status"))
+    assert sorted(states.values()) == ["sent", "sent", "superseded", "superseded"]
+    got = kannel.wait_received(4)
+    warned = sorted(m.to for m in got if "PERINGATAN" in m.text)
+    assert warned == sorted(t.lstrip("+") for t, s in states.items() if s == "sent")
+    assert sorted(m.to for m in got if "PEMBATALAN" in m.text) == warned  # only they hear it is over
+
+
+def alert_dispatch_send(deliveries: list[Any]) -> None:
+    """Send these deliveries only, as the sms lane would (the others stay due)."""
+    from siaga.alerts import dispatch
+    from siaga.alerts.models import Delivery as DeliveryModel
+
+    others = DeliveryModel.objects.filter(channel="sms", status="queued").exclude(pk__in=[d.pk for d in deliveries])
+    later = timezone.now() + timedelta(hours=1)
+    held = list(others.values_list("pk", flat=True))
+    others.update(next_attempt_at=later)
+    dispatch.send_due(channel_names=("sms",))
+    DeliveryModel.objects.filter(pk__in=held).update(next_attempt_at=timezone.now())
 
 
 def test_a_long_warning_goes_in_three_parts_and_a_character_outside_gsm_in_ucs2(kannel: Any, actors: Any) -> None:

@@ -111,7 +111,9 @@ def send_due(now: datetime | None = None, limit: int = 50, channel_names: tuple[
 
 
 def _send_batch(channel: Any, deliveries: list[Delivery], alerts: dict[int, Alert], moment: datetime) -> None:
-    """A channel that sends many deliveries at once (:meth:`send_many`), recorded in a few statements."""
+    """A channel that sends many deliveries at once (:meth:`send_many`), recorded in a few statements. A
+    result ``{"superseded": ...}`` means the channel did not send it because a newer message of the same
+    warning exists (an SMS fan-out still going when the warning was cancelled)."""
     started, clock = timezone.now(), time.monotonic()
     try:
         outcome = channel.send_many(deliveries, alerts)
@@ -128,7 +130,9 @@ def _send_batch(channel: Any, deliveries: list[Delivery], alerts: dict[int, Aler
         number = delivery.attempts + 1
         delivery.attempts, delivery.lease_until, delivery.last_error = number, None, error[:500]
         delivery.first_attempt_at = delivery.first_attempt_at or moment
-        if not error:
+        if not error and result.get("superseded"):  # a newer message of the warning went out: not this one
+            delivery.status, delivery.result = DeliveryStatus.SUPERSEDED, result
+        elif not error:
             delivery.status, delivery.sent_at, delivery.result = DeliveryStatus.SENT, sent_at, result
         elif number >= MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.GAVE_UP

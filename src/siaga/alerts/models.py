@@ -168,6 +168,7 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", _("Terkirim")
     RETRYING = "retrying", _("Akan dicoba lagi")
     GAVE_UP = "gave_up", _("Gagal (berhenti mencoba)")
+    SUPERSEDED = "superseded", _("Tidak dikirim: sudah ada pesan lebih baru")
 
 
 class Delivery(models.Model):

@@ -8,9 +8,9 @@ Two kinds, as Prometheus practice has them:
   multi-process mode: every process writes its values to files under ``<var>/metrics/serve-<port>``
   (emptied when the node starts) and ``/metrics`` adds them up, whichever process answers;
 * the state of the whole deployment, read from the database at each scrape (the same on every node):
-  calls ringing, alert deliveries by channel and status, SMS by purpose and status, audit rows not yet sealed, lease holders, each
-  feed's polls, lag and failures, the carousel's versions. A database that does not answer is
-  ``siaga_database_up 0`` and the scrape still succeeds.
+  calls ringing, alert deliveries by channel and status, SMS by purpose and status, audit rows not yet
+  sealed, lease holders, each feed's polls, lag and failures, the carousel's versions. A database that
+  does not answer is ``siaga_database_up 0`` and the scrape still succeeds.
 
 ``/metrics`` asks for a login like every endpoint: an integration token of kind ``monitor``
 (``siaga integration create prometheus --kind monitor``, given to Prometheus as its bearer token) or an

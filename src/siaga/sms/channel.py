@@ -1,8 +1,9 @@
 """The ``sms`` alert channel: a warning to every SMS subscriber of the warned kecamatan.
 
 Targets are the active subscribers whose kecamatan the alert names (a subscriber by kelurahan has its
-kecamatan too), and for an Update or a Cancel also everyone who got an earlier message of the same warning
-and is still subscribed: a Cancel reaches the people the warning reached. One delivery per number (made by
+kecamatan too), and for an Update also everyone who got an earlier message of the same warning and is still
+subscribed; a Cancel reaches exactly the people the warning reached. What of an older message has not gone
+out when a newer one is issued is not sent (its deliveries end "superseded"). One delivery per number (made by
 the lane from the message's one ``subscribers`` delivery, outside the issuing transaction), each try a
 :class:`~siaga.sms.models.Message`.
 
@@ -26,7 +27,7 @@ from django.conf import settings
 from django.utils.translation import pgettext_lazy
 
 from siaga.alerts.channels import ChannelError
-from siaga.alerts.models import Alert, Delivery
+from siaga.alerts.models import Alert, Delivery, DeliveryStatus, Thread
 from siaga.formats import gsm
 from siaga.sms import gateway, outbox
 from siaga.sms.models import Message, Purpose, Subscriber
@@ -85,10 +86,16 @@ class SmsChannel:
         return [FANOUT]
 
     def numbers(self, alert: Alert) -> list[str]:
-        area = set(Subscriber.objects.filter(active=True, kecamatan__code__in=alert.area_codes)
-                   .values_list("phone", flat=True))
-        if alert.msg_type != "Alert":
-            earlier = set(Delivery.objects.filter(alert__thread_id=alert.thread_id, channel=self.name)
+        """An Alert or an Update: the subscribers of its kecamatan; an Update or a Cancel: also everyone an
+        earlier message of the warning reached (a Cancel only them: nobody hears of a warning's end who never
+        heard of the warning)."""
+        area: set[str] = set()
+        if alert.msg_type != "Cancel":
+            area = set(Subscriber.objects.filter(active=True, kecamatan__code__in=alert.area_codes)
+                       .values_list("phone", flat=True))
+        if alert.msg_type != "Alert":  # everyone an earlier message of the warning reached
+            earlier = set(Delivery.objects.filter(alert__thread_id=alert.thread_id, channel=self.name,
+                                                  status=DeliveryStatus.SENT)
                           .exclude(target=FANOUT).values_list("target", flat=True))
             area |= set(Subscriber.objects.filter(active=True, phone__in=earlier).values_list("phone", flat=True))
         return sorted(area)
@@ -128,9 +135,15 @@ class SmsChannel:
                   ) -> dict[int, tuple[str, dict[str, Any]]]:
         """Hand a batch to the gateway: (error, result) per delivery id; an error has it tried again."""
         outcome: dict[int, tuple[str, dict[str, Any]]] = {}
-        for delivery in [d for d in deliveries if d.target == FANOUT]:
+        # a warning cancelled or updated while its SMS still go out: the rest of the old message is not sent
+        # (a false alarm cancelled after half a minute must not go on reaching thousands for minutes)
+        current = dict(Thread.objects.filter(pk__in={a.thread_id for a in alerts.values()})
+                       .values_list("pk", "current_id"))
+        for delivery in [d for d in deliveries if current.get(alerts[d.alert_id].thread_id) != d.alert_id]:
+            outcome[delivery.pk] = ("", {"superseded": "a newer message of this warning was issued"})
+        for delivery in [d for d in deliveries if d.target == FANOUT and d.pk not in outcome]:
             outcome[delivery.pk] = ("", self.expand(delivery, alerts[delivery.alert_id]))
-        deliveries = [d for d in deliveries if d.target != FANOUT]
+        deliveries = [d for d in deliveries if d.pk not in outcome]
         texts: dict[int, gsm.Fitted] = {}
         messages = []
         for delivery in deliveries:
