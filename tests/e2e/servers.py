@@ -10,6 +10,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,3 +183,18 @@ class SseReader:
 
     def close(self) -> None:
         self._stop.set()
+
+
+def wait_for(predicate: Callable[[], Any], seconds: float = 30, what: str = "") -> Any:
+    """The predicate's first true value within ``seconds`` (an HTTP error counts as not yet); else fail."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except httpx.HTTPError:
+            value = None
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what or predicate}")
+

@@ -20,7 +20,6 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,7 +34,7 @@ from siaga.ews.sections import SectionError, parse_section
 from siaga.hazards.replay import ReplayServer
 from tests import clock
 from tests.e2e.relay import Relay
-from tests.e2e.servers import REDIS_URL, Server, prepared_env, require_redis, start
+from tests.e2e.servers import REDIS_URL, Server, prepared_env, require_redis, start, wait_for
 
 pytestmark = pytest.mark.slow
 TAKEOVER_SECONDS = 10.0  # issue 14: another node's carousel sends within 10 s of the holder's death
@@ -113,19 +112,6 @@ class Group:
     def close(self) -> None:
         self.stopping.set()
         self.sock.close()
-
-
-def wait_for(predicate: Callable[[], Any], seconds: float = 30, what: str = "") -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except httpx.HTTPError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or predicate}")
 
 
 def readyz(node: Server) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 
 from siaga.hazards.replay import ReplayServer
 from tests.alerts.conftest import broker_up
-from tests.e2e.servers import prepared_env, start
+from tests.e2e.servers import prepared_env, start, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -47,14 +47,6 @@ def _stream(url: str, got: list[dict[str, Any]], stop: threading.Event) -> None:
         return  # the server stopped at the end of the module
 
 
-def wait_for(predicate: Any, seconds: float = 20) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def test_a_tsunami_record_becomes_a_delivered_warning_and_pd4_ends_it(world: Any) -> None:

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from siaga.alerts import dispatch as alert_dispatch
 from siaga.alerts.models import Delivery, DeliveryAttempt, DeliveryStatus
@@ -143,3 +145,15 @@ def test_reports_written_together_each_say_what_they_did(sms_settings: Any) -> N
     assert Message.objects.get(pk=first.pk).status == MessageStatus.DELIVERED
     assert Message.objects.get(pk=second.pk).status == MessageStatus.FAILED
     assert [r["type"] for r in Message.objects.get(pk=first.pk).reports] == [8, 1]
+
+
+@given(key=st.text(max_size=60), kind=st.text(max_size=8), answer=st.text(max_size=300))
+def test_property_a_report_is_read_or_refused_with_a_400(key: str, kind: str, answer: str) -> None:
+    from siaga.sms import reports
+
+    try:
+        report = reports.parse(key, kind, answer)
+    except reports.ReportError as exc:
+        assert exc.status == 400 and str(exc)
+    else:
+        assert report.kind in reports.TYPES and len(report.answer) <= 160

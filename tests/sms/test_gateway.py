@@ -3,7 +3,6 @@ live Siaga112 server back with delivery reports and the messages phones send."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -13,19 +12,10 @@ from django.utils import timezone
 from siaga.alerts.models import Delivery, DeliveryStatus
 from siaga.sms.models import Message, MessageStatus
 from tests.alerts.conftest import issue
+from tests.e2e.servers import wait_for
 from tests.sms.conftest import crew, run_sender, subscribe
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def wait_for(check: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    return check()
 
 
 def test_a_warning_reaches_the_warned_kecamatan_only_and_its_cancel_the_same_people(kannel: Any,

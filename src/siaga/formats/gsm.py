@@ -69,27 +69,15 @@ def is_gsm(text: str) -> bool:
     return all(char in _BASIC or char in _EXTENSION for char in text)
 
 
-def _gsm_parts(text: str) -> tuple[int, int]:
-    sizes = [2 if char in _EXTENSION else 1 for char in text]
-    septets = sum(sizes)
-    if septets <= SINGLE_SEPTETS:
-        return septets, 1 if text else 0
-    parts, used = 1, 0
-    for size in sizes:
-        if used + size > PART_SEPTETS:
-            parts, used = parts + 1, 0
-        used += size
-    return septets, parts
-
-
-def _ucs2_parts(text: str) -> tuple[int, int]:
-    sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
+def _parts(sizes: list[int], single: int, per_part: int) -> tuple[int, int]:
+    """(units, parts) for characters of these sizes: one part holds ``single`` units, each part of a
+    concatenated message ``per_part``, and no character is cut between two parts."""
     units = sum(sizes)
-    if units <= SINGLE_UNITS:
-        return units, 1 if text else 0
+    if units <= single:
+        return units, 1 if sizes else 0
     parts, used = 1, 0
     for size in sizes:
-        if used + size > PART_UNITS:
+        if used + size > per_part:
             parts, used = parts + 1, 0
         used += size
     return units, parts
@@ -99,9 +87,9 @@ def fit(text: str) -> Fitted:
     """How ``text`` goes out: the GSM alphabet when it can, UCS-2 only when a character demands it."""
     sent = plain(text)
     if is_gsm(sent):
-        units, parts = _gsm_parts(sent)
+        units, parts = _parts([2 if c in _EXTENSION else 1 for c in sent], SINGLE_SEPTETS, PART_SEPTETS)
         return Fitted(sent, "gsm7", units, parts)
-    units, parts = _ucs2_parts(sent)
+    units, parts = _parts([2 if ord(c) > 0xFFFF else 1 for c in sent], SINGLE_UNITS, PART_UNITS)
     return Fitted(sent, "ucs2", units, parts)
 
 
