@@ -119,6 +119,14 @@ as_service() {  # a siaga command as the node runs it: its user, its settings
   fi
 }
 
+if [ ! -f "$ETC/cap/signing-key.pem" ]; then  # every CAP message is signed: a first, self-signed pair
+  echo "== the CAP signing key: $ETC/cap (self-signed; a certificate the partners trust is better)"
+  (umask 027 && here cap keygen --out "$ETC/cap" >/dev/null) || die "could not make the CAP signing key"
+fi
+if [ "$(id -u)" -eq 0 ]; then
+  chown -R root:"$GROUP" "$ETC/cap"; chmod 0750 "$ETC/cap"; chmod 0640 "$ETC/cap/signing-key.pem"
+fi
+
 echo "== the database"
 here compile-translations >/dev/null  # the catalogues, inside the installed package (written by the installer)
 as_service migrate --noinput

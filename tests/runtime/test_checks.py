@@ -29,7 +29,14 @@ def ids(settings: Any) -> set[str]:
 
 
 @pytest.fixture
-def good(settings: Any) -> Any:
+def good(settings: Any, tmp_path: Path) -> Any:
+    from siaga.formats import capsign
+
+    key, cert = capsign.keygen("Siaga112 Kota Cilegon")
+    (tmp_path / "key.pem").write_bytes(key)
+    (tmp_path / "cert.pem").write_bytes(cert)
+    settings.CAP_SIGNING_KEY_FILE = str(tmp_path / "key.pem")
+    settings.CAP_SIGNING_CERT_FILE = str(tmp_path / "cert.pem")
     settings.ENVIRONMENT = "production"
     settings.TRUSTED_PROXIES = ["127.0.0.1/32"]
     settings.HAZARD_POLLING, settings.BMKG_FEEDS = True, ["https://data.bmkg.go.id/DataMKG/TEWS/autogempa.json"]
@@ -43,7 +50,8 @@ def good(settings: Any) -> Any:
 def test_a_complete_configuration_raises_only_the_database_choice(good: Any) -> None:
     found = ids(good)
     sqlite = "postgresql" not in good.DATABASES["default"]["ENGINE"]
-    assert found - {"siaga.W009"} == ({"siaga.W001"} if sqlite else set())  # W009: no pg_dump on this machine
+    # W009: no pg_dump on this machine; W011: the signing certificate is self-signed
+    assert found - {"siaga.W009", "siaga.W011"} == ({"siaga.W001"} if sqlite else set())
 
 
 def test_what_a_city_would_miss_is_named(good: Any) -> None:
@@ -89,11 +97,18 @@ def test_siaga_check_deploy_runs_django_and_siaga_checks(tmp_path: Path) -> None
     out = done.stdout + done.stderr
     assert done.returncode != 0 and "siaga.E006" in out  # an error stops it: exit status for a script
     assert "siaga.W002" in out and "security.W004" in out  # Django's own deployment checks ran too
+    assert "siaga.E012" in out  # production without a CAP signing pair
     env["SIAGA_TRUSTED_PROXIES"] = "127.0.0.1"
     env["SIAGA_ALERT_CHANNELS"] = "web"
+    made = subprocess.run([*clock.siaga(), "cap", "keygen", "--out", str(tmp_path / "cap")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    env["SIAGA_CAP_SIGNING_KEY_FILE"] = str(tmp_path / "cap" / "signing-key.pem")
+    env["SIAGA_CAP_SIGNING_CERT_FILE"] = str(tmp_path / "cap" / "signing-cert.pem")
     done = subprocess.run([*clock.siaga(), "check", "--deploy"], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "siaga.W011" in done.stdout + done.stderr  # self-signed: a warning to act on, not an error
     assert "security.W004" not in done.stdout + done.stderr  # the proxy sends HSTS (docs/deploy.md)
 
 
@@ -114,4 +129,24 @@ def test_the_sms_gateway_is_asked_whether_it_takes_our_credentials(good: Any, tm
         assert not {"siaga.W010", "siaga.E010", "siaga.E011"} & ids(good)
     finally:
         kannel.stop()
+
+
+def test_the_cap_signing_pair_is_there_readable_one_pair_and_in_date(good: Any, tmp_path: Path) -> None:
+    from siaga.formats import capsign
+
+    assert "siaga.W011" in ids(good)  # self-signed: said, not refused
+    good.CAP_SIGNING_KEY_FILE = good.CAP_SIGNING_CERT_FILE = None
+    assert "siaga.E012" in ids(good)  # production without a pair
+    other_key, _ = capsign.keygen("someone else")
+    (tmp_path / "other.pem").write_bytes(other_key)
+    good.CAP_SIGNING_KEY_FILE, good.CAP_SIGNING_CERT_FILE = str(tmp_path / "other.pem"), str(tmp_path / "cert.pem")
+    assert "siaga.E013" in ids(good)
+    import datetime as dt
+
+    old_key, old_cert = capsign.keygen("old", days=10, now=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    (tmp_path / "old-key.pem").write_bytes(old_key)
+    (tmp_path / "old-cert.pem").write_bytes(old_cert)
+    good.CAP_SIGNING_KEY_FILE = str(tmp_path / "old-key.pem")
+    good.CAP_SIGNING_CERT_FILE = str(tmp_path / "old-cert.pem")
+    assert "siaga.E014" in ids(good)
 

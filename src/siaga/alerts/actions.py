@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
-from siaga.alerts import capbuild, channels
+from siaga.alerts import capbuild, channels, signing
 from siaga.alerts.models import Alert, Delivery, DeliveryStatus, Display, Draft, DraftStatus, Thread
 from siaga.core import audit
 from siaga.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -69,7 +69,7 @@ def queue_deliveries(alert: Alert) -> list[Delivery]:
 def _issue(thread: Thread, message: capbuild.Message, *, actor: Principal, created_by: Any = None,
            approved_by: Any = None, previous: Alert | None = None) -> Alert:
     built = capbuild.build(message)
-    xml = capbuild.xml_of(built)
+    xml = signing.sign(capbuild.xml_of(built))  # enveloped XML-DSig; unsigned (logged) rather than held back
     problems = cap.validate(xml)
     if problems:  # never hold a warning back for a schema detail, but say so loudly
         log.error("alert %s is not valid CAP 1.2: %s", message.identifier, "; ".join(map(str, problems)))

@@ -253,7 +253,9 @@ def external(request: HttpRequest, limit: Limit = 50) -> Any:
     return [{"id": a.pk, "sender": a.sender, "identifier": a.identifier, "sent": a.sent, "status": a.status,
              "msg_type": a.msg_type, "event": a.event, "headline": a.headline, "severity": a.severity,
              "urgency": a.urgency, "area": a.area_desc, "expires": a.expires, "valid": a.valid,
-             "problems": a.problems} for a in ExternalAlert.objects.order_by("-sent")[: clamp_limit(limit)]]
+             "problems": a.problems, "signature": a.signature, "signature_detail": a.signature_detail,
+             "signer": a.signer, "signer_trusted": a.signer_trusted}
+            for a in ExternalAlert.objects.order_by("-sent")[: clamp_limit(limit)]]
 
 
 @router.get("/hazards/events", auth=allow(*WATCHERS), response=list[dict[str, Any]],

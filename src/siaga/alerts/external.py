@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 import httpx
 from django.db import transaction
 
+from siaga.alerts import signing
 from siaga.alerts.models import ExternalAlert
 from siaga.core.events import publish_on_commit
 from siaga.formats import cap, xmlsafe
@@ -91,6 +92,7 @@ def store(data: bytes, feed: Any, source_url: str) -> ExternalAlert | None:
     if parsed is None:
         raise FormatError("; ".join(str(p) for p in problems) or "not a CAP alert", "document")
     info = parsed.info_for("id") or (parsed.infos[0] if parsed.infos else None)
+    verdict = signing.check(data)  # on the bytes as they came: a signature covers exactly those
     with transaction.atomic():
         alert, created = ExternalAlert.objects.get_or_create(
             sender=parsed.sender[:300], identifier=parsed.identifier[:300],
@@ -102,9 +104,12 @@ def store(data: bytes, feed: Any, source_url: str) -> ExternalAlert | None:
                 "expires": info.expires if info else None, "valid": not problems,
                 "problems": [str(p) for p in problems], "xml": data.decode("utf-8", errors="replace"),
                 "feed": feed if getattr(feed, "pk", None) else None, "source_url": source_url[:500],
+                "signature": verdict.status, "signature_detail": verdict.reason[:300],
+                "signer": verdict.signer[:300], "signer_trusted": verdict.trusted,
             })
         if created:
             publish_on_commit("alert.external", {
                 "id": alert.pk, "sender": alert.sender, "headline": alert.headline, "event": alert.event,
-                "severity": alert.severity, "sent": iso_utc(alert.sent), "valid": alert.valid})
+                "severity": alert.severity, "sent": iso_utc(alert.sent), "valid": alert.valid,
+                "signature": alert.signature})
     return alert if created else None

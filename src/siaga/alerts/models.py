@@ -235,6 +235,12 @@ class ExternalAlert(models.Model):
     expires = models.DateTimeField(null=True, blank=True)
     valid = models.BooleanField(_("CAP 1.2 sah"), default=True)
     problems = models.JSONField(default=list)
+    signature = models.CharField(_("tanda tangan"), max_length=8, default="unsigned",
+                                 choices=[("unsigned", _("Tanpa tanda tangan")), ("valid", _("Bertanda tangan, sah")),
+                                          ("invalid", _("Bertanda tangan, TIDAK sah"))])
+    signature_detail = models.CharField(_("keterangan tanda tangan"), max_length=300, blank=True)
+    signer = models.CharField(_("penanda tangan"), max_length=300, blank=True)
+    signer_trusted = models.BooleanField(_("penanda tangan dipercaya"), default=False)
     xml = models.TextField()
     feed = models.ForeignKey("hazards.Feed", on_delete=models.SET_NULL, null=True, blank=True)
     source_url = models.URLField(max_length=500, blank=True, db_index=True)

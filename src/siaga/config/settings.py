@@ -128,6 +128,11 @@ CAP_SENDER = env.str("CAP_SENDER", "siaga112@cilegon.go.id")
 CAP_SENDER_NAME = env.str("CAP_SENDER_NAME", "Pemerintah Kota Cilegon - Siaga112")
 CAP_CONTACT = env.str("CAP_CONTACT", "112")
 PUBLIC_URL = env.str("PUBLIC_URL", "http://127.0.0.1:8112").rstrip("/")  # absolute links in CAP, e-mail, Atom
+# every CAP message we issue is signed (XML-DSig) with this key and certificate (PEM files, outside the
+# repository); outside production a self-signed pair is made under <var>/cap/ on first use (siaga cap keygen)
+CAP_SIGNING_KEY_FILE = env.optional("CAP_SIGNING_KEY_FILE")
+CAP_SIGNING_CERT_FILE = env.optional("CAP_SIGNING_CERT_FILE")
+CAP_TRUSTED_CERTS = env.list("CAP_TRUSTED_CERTS", [])  # PEM files: other senders' certificates or authorities
 ALERT_FULLSCREEN_HOURS = env.int("ALERT_FULLSCREEN_HOURS", 6, minimum=1)
 ALERT_TICKER_MINUTES = env.int("ALERT_TICKER_MINUTES", 60, minimum=5)
 ALERT_CHANNELS = env.list("ALERT_CHANNELS", ["web", "mqtt", "email", "webhook", "tts", "ews", "sms"])

@@ -24,10 +24,10 @@ class _RefuseAll(etree.Resolver):
         return self.resolve_string("", context)  # type: ignore[call-arg]
 
 
-def _parser(schema: etree.XMLSchema | None = None) -> etree.XMLParser:
+def _parser(schema: etree.XMLSchema | None = None, exact: bool = False) -> etree.XMLParser:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                             huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
-                             remove_blank_text=True,
+                             huge_tree=False, remove_comments=not exact, remove_pis=not exact, collect_ids=False,
+                             remove_blank_text=not exact,
                              schema=schema)
     parser.resolvers.add(_RefuseAll())
     return parser
@@ -36,23 +36,25 @@ def _parser(schema: etree.XMLSchema | None = None) -> etree.XMLParser:
 _local = threading.local()  # lxml parsers must not be shared between threads
 
 
-def _cached(schema: etree.XMLSchema | None) -> etree.XMLParser:
+def _cached(schema: etree.XMLSchema | None, exact: bool = False) -> etree.XMLParser:
     parsers = getattr(_local, "parsers", None)
     if parsers is None:
         parsers = _local.parsers = {}
-    key = id(schema)
+    key = (id(schema), exact)
     if key not in parsers:
-        parsers[key] = _parser(schema)
+        parsers[key] = _parser(schema, exact)
     return parsers[key]  # type: ignore[no-any-return]
 _DOCTYPE_MARKS = tuple(mark.encode(encoding) for mark in ("<!DOCTYPE", "<!doctype")
                        for encoding in ("ascii", "utf-16-le", "utf-16-be"))
 
 
-def parse(data: bytes, what: str, schema: etree.XMLSchema | None = None) -> etree._Element:
+def parse(data: bytes, what: str, schema: etree.XMLSchema | None = None, *, exact: bool = False) -> etree._Element:
     """The root element of ``data``; :class:`FormatError` naming ``what`` when it is not well-formed XML.
 
     With ``schema`` the document is validated while it is parsed (one pass); one that does not follow the
     schema raises :class:`SchemaMismatch`, and the caller reads it again without a schema to learn why.
+    Whitespace between elements, comments and processing instructions are dropped, unless ``exact``: a
+    signature covers the document exactly as it was written.
     """
     if len(data) > MAX_BYTES:
         raise FormatError(f"{what}: {len(data)} bytes is more than the {MAX_BYTES} allowed", "document")
@@ -61,7 +63,7 @@ def parse(data: bytes, what: str, schema: etree.XMLSchema | None = None) -> etre
     if (b"<!" in data or b"\x00!" in data or b"!\x00" in data) and any(mark in data for mark in _DOCTYPE_MARKS):
         raise FormatError(f"{what}: a DOCTYPE is not allowed", "document")
     try:
-        root = etree.fromstring(data, parser=_cached(schema))
+        root = etree.fromstring(data, parser=_cached(schema, exact))
     except etree.XMLSyntaxError as exc:
         if schema is not None:
             raise SchemaMismatch(str(exc.msg)) from None

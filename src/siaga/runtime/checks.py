@@ -107,6 +107,7 @@ def _channels() -> list[checks.CheckMessage]:
                     id="siaga.E006"))
     if "sms" in channels:
         found += _sms()
+    found += _signing()
     if "ews" in channels and not settings.EWS_UDP:
         found.append(checks.Warning(
             pgettext("cli", "SIAGA_EWS_UDP is empty on this node: it sends no EWS to the television multiplexer"),
@@ -134,3 +135,38 @@ def _sms() -> list[checks.CheckMessage]:
                                                   "SIAGA_SMS_PASSWORD: {answer}"), answer=response.text.strip()[:100]),
                              id="siaga.E011")]
     return []
+
+
+def _signing() -> list[checks.CheckMessage]:
+    """The CAP signing key and certificate: set (in production), readable, one pair, not expired."""
+    from datetime import UTC, datetime
+
+    from cryptography import x509
+
+    from siaga.alerts import signing
+    from siaga.formats import capsign
+
+    if signing.paths() is None:
+        return [checks.Error(pgettext("cli", "SIAGA_CAP_SIGNING_KEY_FILE and SIAGA_CAP_SIGNING_CERT_FILE are not "
+                                             "set: the CAP messages would go out unsigned"),
+                             hint=pgettext("cli", "siaga cap keygen --out /etc/siaga/cap, or a pair issued by an "
+                                                  "authority the partners trust"), id="siaga.E012")]
+    try:
+        key, cert = signing.pair()
+        capsign.sign(b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"/>', key, cert)
+    except (OSError, capsign.SigningError) as exc:
+        return [checks.Error(_say(pgettext("cli", "the CAP signing key or certificate cannot sign: {error}"),
+                                  error=exc), id="siaga.E013")]
+    certificate = x509.load_pem_x509_certificate(cert)
+    found: list[checks.CheckMessage] = []
+    if certificate.not_valid_after_utc <= datetime.now(UTC):
+        found.append(checks.Error(_say(pgettext("cli", "the CAP signing certificate expired on {date}"),
+                                       date=certificate.not_valid_after_utc.date().isoformat()), id="siaga.E014"))
+    elif certificate.issuer == certificate.subject:
+        found.append(checks.Warning(
+            pgettext("cli", "the CAP signing certificate is self-signed: receivers can check a message against it "
+                            "only if they were given it beforehand"),
+            hint=pgettext("cli", "give partners the certificate, or sign with one issued by an authority they "
+                                 "trust (docs/operations.md)"), id="siaga.W011"))
+    return found
+
