@@ -32,6 +32,7 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/audit", {"supervisor", "admin"}),
     ("GET", "/audit/chain", {"admin"}),
     ("POST", "/cti/events", {"pbx"}),
+    ("POST", "/eido", {"partner"}),
     ("POST", "/aml/sms", {"aml"}),
     ("POST", "/aml/https", {"aml"}),
     ("GET", "/blocklist", STAFF | {"pbx"}),
@@ -132,7 +133,13 @@ def world(client: Any, actors: Any, pbx: Any, aml_provider: Any) -> dict[str, An
     incident, _ = actions.do_create_incident(actors["operator"].principal, category="kebakaran", lat=-6.0171,
                                              lon=106.0556)
     dispatch, _ = actions.do_dispatch(actors["operator"].principal, incident.pk, "damkar")
-    principals = {**actors, "pbx": pbx, "aml": aml_provider}
+    from siaga.core.models import Integration
+    from siaga.core.roles import Principal
+    from tests.conftest import Machine
+
+    partner = Integration.objects.create(name="perm-partner", kind=Integration.Kind.PARTNER)
+    principals = {**actors, "pbx": pbx, "aml": aml_provider,
+                  "partner": Machine(partner, partner.rotate_token(), Principal.for_integration(partner))}
     from datetime import timedelta
 
     from django.utils import timezone

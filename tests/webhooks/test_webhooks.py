@@ -80,9 +80,34 @@ def test_signed_delivery_with_eido(actors: Any, receiver: Receiver) -> None:
     assert first["headers"]["X-Siaga-Signature"] == f"sha256={expected}"
     payload = json.loads(body)
     assert payload["topic"] == first["headers"]["X-Siaga-Event"] == "incident.created"
-    assert payload["eido"]["incidentComponent"]["incidentTrackingIdentifier"] == incident.ticket
+    assert payload["eido"]["incidentComponent"]["internalIncidentId"] == incident.ticket
+    assert payload["eido"]["$id"] == f"urn:emergency:uid:incidentid:{incident.ticket}:siaga112.cilegon.go.id"
     assert all(d.status == "delivered" for d in Delivery.objects.all())
     assert Attempt.objects.count() == 2
+
+
+def test_an_eido_webhook_sends_the_document_alone_and_never_echoes_its_partner(actors: Any, receiver: Receiver,
+                                                                              settings: Any) -> None:
+    from siaga.core.events import changes_from
+    from siaga.core.models import Integration
+
+    partner = Integration.objects.create(name="setda", kind=Integration.Kind.PARTNER)
+    hook = Webhook.objects.create(name="setda-eido", url=receiver.url, topics="incident.,dispatch.", format="eido",
+                                  partner_name="cc-cilegon", partner=partner)
+    incident = fire(actors["operator"])
+    assert tasks.deliver_due() == 1
+    sent = receiver.received[0]
+    document = json.loads(sent["body"])
+    assert document["$id"].endswith(f"{incident.ticket}:siaga112.cilegon.go.id") and "topic" not in document
+    assert sent["headers"]["X-Siaga-Integration"] == "cc-cilegon"
+    expected = hmac.new(hook.secret.encode(), sent["headers"]["X-Siaga-Timestamp"].encode() + b"." + sent["body"],
+                        hashlib.sha256).hexdigest()
+    assert sent["headers"]["X-Siaga-Signature"] == f"sha256={expected}"
+    with changes_from(partner.pk):  # a change that came from this partner does not go back to it
+        actions.do_add_note(actors["operator"].principal, incident.pk, "dari Setda")
+    assert Delivery.objects.count() == 1
+    actions.do_add_note(actors["operator"].principal, incident.pk, "dari kita")
+    assert Delivery.objects.count() == 2
 
 
 def test_retries_with_backoff_until_delivered(actors: Any) -> None:
@@ -161,12 +186,12 @@ def test_a_webhook_secret_never_reaches_the_audit_log_in_clear(client: Any, acto
     secret = "s3cret-" + "a" * 40
     response = client.post("/admin/webhooks/webhook/add/", {
         "name": "sig", "url": "https://example.org/hook", "secret": secret, "topics": "incident.",
-        "active": "on", "created_at_0": "2026-11-01", "created_at_1": "00:00:00"})
+        "active": "on", "format": "event", "created_at_0": "2026-11-01", "created_at_1": "00:00:00"})
     assert response.status_code == 302, response.content.decode()[:2000]
     hook = Webhook.objects.get(name="sig")
     response = client.post(f"/admin/webhooks/webhook/{hook.pk}/change/", {
         "name": "sig", "url": "https://example.org/hook", "secret": secret + "2", "topics": "incident.",
-        "active": "on", "created_at_0": "2026-11-01", "created_at_1": "00:00:00"})
+        "active": "on", "format": "event", "created_at_0": "2026-11-01", "created_at_1": "00:00:00"})
     assert response.status_code == 302
     rows = AuditLog.objects.filter(object_type="webhooks.webhook")
     assert rows.count() == 2

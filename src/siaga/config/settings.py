@@ -63,6 +63,7 @@ MAP_TILE_URL = env.optional("MAP_TILE_URL")
 CITY_CODE = env.str("CITY_CODE", "36.72")  # Kemendagri code of the city
 TICKET_PREFIX = env.str("TICKET_PREFIX", "CLG")
 EIDO_ISSUER = env.str("EIDO_ISSUER", "siaga112.cilegon.go.id")  # names this system in EIDO documents
+EIDO_SCHEMA_DIR = env.str("EIDO_SCHEMA_DIR", "")  # a copy of NENA's EIDO schema: partners' documents checked by it
 PHONE_REGION = env.str("PHONE_REGION", "ID")
 
 # Staged blocking of prank / ghost callers (calls.blocking): one stage per strike, counted over a window.

@@ -21,7 +21,9 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -320,3 +322,18 @@ def publish_on_commit(topic: str, data: dict[str, Any]) -> None:
         if _matches(topic, prefixes):
             hook(topic, data)
     transaction.on_commit(lambda: get_bus().publish(topic, data))
+
+
+# Which partner (an integration's id) the change being written came from: events it causes are not sent back
+# to that partner's webhooks (siaga.webhooks.outbox), so two command centres do not echo each other.
+change_origin: ContextVar[int | None] = ContextVar("siaga_change_origin", default=None)
+
+
+@contextmanager
+def changes_from(integration_id: int | None) -> Iterator[None]:
+    token = change_origin.set(integration_id)
+    try:
+        yield
+    finally:
+        change_origin.reset(token)
+

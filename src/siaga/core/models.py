@@ -145,6 +145,7 @@ class Integration(models.Model):
         PBX = "pbx", _("PBX / CTI")
         AML = "aml", _("Penyedia lokasi AML")
         MONITOR = "monitor", _("Pemantauan (Prometheus)")
+        PARTNER = "partner", _("Mitra pusat komando (EIDO)")
 
     PREFIX = "sgi_"
     name = models.SlugField(_("nama"), max_length=64, unique=True)

@@ -23,6 +23,7 @@ class Role(StrEnum):
     PBX = "pbx"  # a PBX posting CTI events
     AML = "aml"  # an AML location provider
     MONITOR = "monitor"  # a monitoring system (Prometheus) reading /metrics, nothing else
+    PARTNER = "partner"  # another command centre handing incidents over as EIDO documents
 
 
 HUMAN_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.AGENCY, Role.WALL, Role.ADMIN)
@@ -68,7 +69,8 @@ class Principal:
 
     @classmethod
     def for_integration(cls, integration: Integration) -> Principal:
-        role = {"pbx": Role.PBX, "aml": Role.AML, "monitor": Role.MONITOR}[integration.kind]
+        role = {"pbx": Role.PBX, "aml": Role.AML, "monitor": Role.MONITOR,
+                "partner": Role.PARTNER}[integration.kind]
         return cls(roles=frozenset({role}), integration=integration, label=f"integration:{integration.name}")
 
     @classmethod

@@ -7,6 +7,7 @@ anything else answers 403 (a dispatch) or is filtered out (lists).
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import pgettext_lazy
@@ -264,6 +265,48 @@ def incident_eido(request: HttpRequest, incident_id: int) -> Any:
 
     incident = _detail(incident_id, _principal(request))
     return document(incident, incident.dispatches_list)  # type: ignore[attr-defined]
+
+
+class EidoAck(Schema):
+    incident_id: int
+    ticket: str
+    tracking_id: str
+    created: bool
+    changes: list[str]
+
+
+EIDO_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "description": "An EIDO document (NENA-STA-021): its $id is the incident tracking identifier",
+    "required": ["$id", "eidoVersion", "issuingElementIdentification", "lastUpdateTimeStamp",
+                 "updatedByAgencyReference", "agencyComponent", "incidentComponent"]}}}}}
+
+
+@router.post("/eido", auth=allow(Role.PARTNER), response={200: EidoAck, 201: EidoAck, **ERRORS},
+             openapi_extra=EIDO_BODY,
+             summary="A partner command centre hands an incident over or updates it (EIDO; idempotent by its $id)")
+def receive_eido(request: HttpRequest) -> Any:
+    import json
+
+    from siaga.core.errors import ValidationFailed
+    from siaga.formats.storable import first_unstorable
+    from siaga.incidents import eido_in
+
+    try:
+        document = json.loads(request.body)
+    except RecursionError:
+        raise ValidationFailed(pgettext_lazy("error", "the body is nested too deeply"), field="body") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(pgettext_lazy("error", "the body is not JSON: {problem}"), field="body",
+                               problem=str(exc)) from None
+    problem = first_unstorable(document, max_depth=64)
+    if problem is not None:
+        raise ValidationFailed(problem[1], field=problem[0] or "body")
+    outcome = eido_in.receive(_principal(request), document)
+    incident = outcome.incident
+    return Status(201 if outcome.created else 200, {
+        "incident_id": incident.pk, "ticket": incident.ticket, "created": outcome.created, "changes": outcome.changes,
+        "tracking_id": incident.eido_tracking_id or f"urn:emergency:uid:incidentid:{incident.ticket}:"
+                                                     f"{settings.EIDO_ISSUER}"})
 
 
 class IncidentIn(Schema):

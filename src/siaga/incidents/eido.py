@@ -28,7 +28,8 @@ def incident_input(incident: Incident, dispatches: list[Any] | None = None) -> d
         "kelurahan": kelurahan.name if kelurahan else None,
         "kecamatan": incident.kecamatan.name if incident.kecamatan else None,
         "postcode": kelurahan.postcode if kelurahan else None, "province": "Banten", "city": settings.CITY_NAME,
-        "country": "ID",
+        "country": "ID", "reporter_name": incident.reporter_name, "callback": incident.reporter_phone,
+        "agency_name": f"Call Center 112 {settings.CITY_NAME}", "tracking_id": incident.eido_tracking_id or None,
         "dispatches": [{
             "id": d.pk, "agency": d.agency.code, "agency_name": d.agency.name, "unit": d.unit_name,
             "status": d.status, "requested_at": _iso(d.requested_at), "acknowledged_at": _iso(d.acknowledged_at),
@@ -38,7 +39,8 @@ def incident_input(incident: Incident, dispatches: list[Any] | None = None) -> d
         } for d in rows],
         "calls": [{"id": c.pk, "caller": c.caller, "offered_at": _iso(c.offered_at), "answered_at": _iso(c.answered_at),
                    "ended_at": _iso(c.ended_at)} for c in incident.calls.all()],
-        "notes": [{"at": _iso(e.at), "actor": e.actor, "text": e.message}
+        "notes": [{"id": e.pk, "at": _iso(e.at), "actor": e.actor, "text": e.message,
+                   "agency": e.data.get("eido_agency"), "eido_id": e.data.get("eido_note")}
                   for e in incident.timeline.filter(kind="note")],
     }
 

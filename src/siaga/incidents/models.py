@@ -104,6 +104,10 @@ class Incident(models.Model):
     cancelled_at = models.DateTimeField(_("dibatalkan"), null=True, blank=True)
     duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="duplicates", verbose_name=_("duplikat dari"))
+    eido_tracking_id = models.CharField(_("ID pelacakan EIDO"), max_length=200, null=True, blank=True, unique=True,
+                                        help_text=_("Kejadian yang diserahkan sistem mitra: ID pelacakan mereka."))
+    eido_partner = models.ForeignKey("core.Integration", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", verbose_name=_("mitra EIDO"))
     client_ref = models.CharField(_("kunci idempoten"), max_length=64, null=True, blank=True, unique=True,
                                   help_text=_("Dikirim klien; pembuatan ulang dengan kunci sama mengembalikan "
                                               "kejadian yang sama."))
@@ -202,3 +206,31 @@ class Dispatch(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_DISPATCH
+
+
+class EidoMapping(models.Model):
+    """How a partner's words for an incident type or an agency map to ours (an admin keeps this table).
+
+    ``external`` is what the partner's EIDO says: its incident type code (``incidentTypeInternalCode``) or
+    NENA registry text, or an agency component's ``$id``. A row without a partner holds for every partner.
+    """
+
+    class Kind(models.TextChoices):
+        CATEGORY = "category", _("Kategori kejadian")
+        AGENCY = "agency", _("Instansi")
+
+    kind = models.CharField(_("jenis"), max_length=8, choices=Kind.choices)
+    partner = models.ForeignKey("core.Integration", on_delete=models.CASCADE, null=True, blank=True,
+                                related_name="+", verbose_name=_("mitra"),
+                                help_text=_("Kosong: berlaku untuk semua mitra."))
+    external = models.CharField(_("istilah mitra"), max_length=200)
+    local = models.CharField(_("kode di Siaga112"), max_length=40,
+                             help_text=_("Kode kategori atau kode instansi Siaga112."))
+
+    class Meta:
+        verbose_name = _("pemetaan EIDO")
+        verbose_name_plural = _("pemetaan EIDO")
+        constraints = [models.UniqueConstraint(fields=["kind", "partner", "external"], name="uniq_eido_mapping")]
+
+    def __str__(self) -> str:
+        return f"{self.external} -> {self.local}"

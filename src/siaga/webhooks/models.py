@@ -24,6 +24,17 @@ class Webhook(models.Model):
                               help_text=_("Awalan topik, dipisah koma (mis. incident.,dispatch.)."))
     active = models.BooleanField(_("aktif"), default=True)
     created_at = models.DateTimeField(_("dibuat"), default=timezone.now)
+    format = models.CharField(_("isi"), max_length=8, default="event",
+                              choices=[("event", _("Peristiwa Siaga112 (dengan EIDO di dalamnya)")),
+                                       ("eido", _("Dokumen EIDO saja (untuk POST /api/v1/eido mitra)"))])
+    partner_name = models.CharField(
+        _("nama kita di sisi mitra"), max_length=64, blank=True,
+        help_text=_("Dikirim sebagai X-Siaga-Integration: nama integrasi yang dibuat mitra untuk kita (rahasia "
+                    "HMAC webhook ini = rahasianya)."))
+    partner = models.ForeignKey("core.Integration", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name=_("mitra di sini"),
+                                help_text=_("Integrasi mitra yang sama di sistem ini: perubahan yang datang darinya "
+                                            "tidak dikirim balik kepadanya."))
 
     class Meta:
         verbose_name = _("webhook")

@@ -17,11 +17,15 @@ from siaga.webhooks.models import Delivery, Webhook
 TOPICS = ("incident.", "dispatch.")
 
 
-def _subscriptions() -> list[tuple[int, tuple[str, ...]]]:
+def _subscriptions() -> list[tuple[int, tuple[str, ...], str]]:
     # Read inside the writing transaction, never cached: a webhook deleted in another process must not
     # leave a delivery pointing at it (that would fail the incident write itself). Incident and dispatch
-    # events are few; this is one small query each.
-    return [(w.pk, w.prefixes()) for w in Webhook.objects.filter(active=True).only("id", "topics")]
+    # events are few; this is one small query each. A change that came from a partner is not sent back to it.
+    from siaga.core.events import change_origin
+
+    webhooks = Webhook.objects.filter(active=True).only("id", "topics", "partner_id", "format")
+    origin = change_origin.get()
+    return [(w.pk, w.prefixes(), w.format) for w in webhooks if origin is None or w.partner_id != origin]
 
 
 def _incident_id(topic: str, data: dict[str, Any]) -> int | None:
@@ -31,7 +35,7 @@ def _incident_id(topic: str, data: dict[str, Any]) -> int | None:
 
 
 def enqueue(topic: str, data: dict[str, Any]) -> None:
-    targets = [pk for pk, prefixes in _subscriptions() if any(topic.startswith(p) for p in prefixes)]
+    targets = [(pk, form) for pk, prefixes, form in _subscriptions() if any(topic.startswith(p) for p in prefixes)]
     if not targets:
         return
     from django.conf import settings
@@ -48,4 +52,5 @@ def enqueue(topic: str, data: dict[str, Any]) -> None:
     if incident is not None:
         payload["eido"] = document(incident)
     Delivery.objects.bulk_create([Delivery(webhook_id=pk, event_id=event_id, topic=topic, payload=payload,
-                                           next_attempt_at=now, created_at=now) for pk in targets])
+                                           next_attempt_at=now, created_at=now) for pk, form in targets
+                                  if form != "eido" or incident is not None])  # an EIDO needs an incident

@@ -6,7 +6,9 @@ On PostgreSQL several workers claim with ``SELECT ... FOR UPDATE SKIP LOCKED``; 
 
 The body is the JSON payload; headers: ``X-Siaga-Event`` (topic), ``X-Siaga-Delivery`` (event id),
 ``X-Siaga-Timestamp`` (Unix seconds) and ``X-Siaga-Signature: sha256=<hex>``, the HMAC-SHA256 of
-``"<timestamp>." + body`` with the webhook's secret (the same scheme PBXs use towards Siaga112).
+``"<timestamp>." + body`` with the webhook's secret (the same scheme PBXs use towards Siaga112), and with a
+``partner_name`` also ``X-Siaga-Integration``: another Siaga112 takes it as its integration of that name.
+A webhook of format ``eido`` sends the incident's EIDO document alone (and only for incident events).
 """
 
 from __future__ import annotations
@@ -48,11 +50,16 @@ def _claim(now: datetime, limit: int) -> list[Delivery]:
 
 
 def _send(delivery: Delivery, client: httpx.Client) -> tuple[int | None, str, int]:
-    body = json.dumps(delivery.payload, separators=(",", ":"), default=str).encode()
+    webhook = delivery.webhook
+    # format "eido": the body is the incident's EIDO document alone, for a partner's POST /api/v1/eido
+    content = delivery.payload.get("eido", {}) if webhook.format == "eido" else delivery.payload
+    body = json.dumps(content, separators=(",", ":"), default=str).encode()
     stamp = str(int(time.time()))
     headers = {"Content-Type": "application/json", "User-Agent": "Siaga112-webhook/1",
                "X-Siaga-Event": delivery.topic, "X-Siaga-Delivery": str(delivery.event_id),
-               "X-Siaga-Timestamp": stamp, "X-Siaga-Signature": sign(delivery.webhook.secret, stamp, body)}
+               "X-Siaga-Timestamp": stamp, "X-Siaga-Signature": sign(webhook.secret, stamp, body)}
+    if webhook.partner_name:
+        headers["X-Siaga-Integration"] = webhook.partner_name
     started = time.monotonic()
     try:
         response = client.post(delivery.webhook.url, content=body, headers=headers)

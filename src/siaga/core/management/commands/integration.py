@@ -1,4 +1,4 @@
-"""siaga integration create NAME --kind pbx|aml|monitor [--hmac] | siaga integration rotate NAME."""
+"""siaga integration create NAME --kind pbx|aml|monitor|partner [--hmac] | siaga integration rotate NAME."""
 
 import secrets
 from typing import Any
@@ -19,8 +19,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="verb", required=True)
         create = sub.add_parser("create")
         create.add_argument("name")
-        create.add_argument("--kind", choices=["pbx", "aml", "monitor"], required=True,
-                            help="pbx: CTI events; aml: caller locations; monitor: reads /metrics only")
+        create.add_argument("--kind", choices=["pbx", "aml", "monitor", "partner"], required=True,
+                            help="pbx: CTI events; aml: caller locations; monitor: reads /metrics only; partner: "
+                                 "another command centre posting EIDO documents")
         create.add_argument("--hmac", action="store_true", help="also generate an HMAC signing secret")
         rotate = sub.add_parser("rotate")
         rotate.add_argument("name")
