@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from siaga.core.admin_support import AuditedAdmin, ReadOnlyAdmin
-from siaga.incidents.models import Category, Dispatch, Incident, IncidentEvent
+from siaga.incidents.models import Category, Dispatch, EidoMapping, Incident, IncidentEvent
 
 
 @admin.register(Category)
@@ -13,6 +13,15 @@ class CategoryAdmin(AuditedAdmin):
     list_filter = ("active", "default_priority")
     search_fields = ("name", "name_en", "code")
     filter_horizontal = ("default_agencies",)
+
+
+@admin.register(EidoMapping)
+class EidoMappingAdmin(AuditedAdmin):
+    """A partner's incident types and agencies in our codes (POST /api/v1/eido)."""
+
+    list_display = ("kind", "partner", "external", "local")
+    list_filter = ("kind", "partner")
+    search_fields = ("external", "local")
 
 
 class DispatchInline(admin.TabularInline):
