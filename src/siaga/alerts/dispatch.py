@@ -31,8 +31,9 @@ LEASE = timedelta(seconds=120)
 
 
 def own_lanes() -> list[str]:
-    """Channels sent by a lane of their own (SMS: thousands of rows), never by the shared dispatcher."""
-    return [c.name for c in channels.active() if getattr(c, "own_lane", False)]
+    """Channels sent by a lane of their own (SMS: thousands of rows), never by the shared dispatcher (even on
+    a node where that channel is not configured: its lane runs where it is)."""
+    return [c.name for c in channels.registered() if getattr(c, "own_lane", False)]
 
 
 def _claim(now: datetime, limit: int, channel_names: tuple[str, ...] | None = None) -> list[Delivery]:

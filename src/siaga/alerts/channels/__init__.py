@@ -49,6 +49,10 @@ def get(name: str) -> Channel | None:
     return _registry.get(name)
 
 
+def registered() -> list[Channel]:
+    return [c for _, c in sorted(_registry.items())]
+
+
 def active() -> list[Channel]:
     """The registered channels that are switched on (SIAGA_ALERT_CHANNELS) and configured."""
     wanted = set(settings.ALERT_CHANNELS)
