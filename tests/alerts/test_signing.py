@@ -96,3 +96,13 @@ def test_cap_keygen_sign_and_validate_verify_on_the_command_line(tmp_path: Path)
     run("cap", "keygen", "--out", str(tmp_path / "other"))
     foreign = run("cap", "validate", str(signed), "--verify", "--cert", str(tmp_path / "other" / "signing-cert.pem"))
     assert foreign.returncode == 1 and "certificate not trusted" in foreign.stdout
+    # another sender's signature with a bare key (Google's CAP library, inclusive C14N): valid, signer unnamed;
+    # asked to trust our certificate, it does not hold
+    google = AMBER.parent / "google_cap-library_earthquake-iso8859-1.cap"
+    bare = run("cap", "validate", str(google), "--verify")
+    assert bare.returncode == 0 and "bare key and no certificate: the signer is not named" in bare.stdout, bare.stdout
+    stranger = run("cap", "validate", str(google), "--verify", "--cert", str(cert))
+    assert stranger.returncode == 1 and "certificate not trusted" in stranger.stdout
+    indonesian = subprocess.run([*SIAGA, "cap", "validate", str(google), "--verify", "--lang", "id"],
+                                capture_output=True, text=True, timeout=120)
+    assert "kunci tanpa sertifikat: penandatangan tidak disebutkan" in indonesian.stdout, indonesian.stdout

@@ -148,3 +148,52 @@ def test_we_verify_what_xmlsec1_signs(tmp_path: Path, key: bytes, cert: bytes, m
 @given(st.binary(max_size=600) | st.text(max_size=600).map(str.encode))
 def test_property_any_document_gets_a_verdict_never_an_error(data: bytes) -> None:
     assert capsign.verify(data).status in (capsign.UNSIGNED, capsign.VALID, capsign.INVALID)
+
+
+GOOGLE = EXAMPLES / "google_cap-library_earthquake-iso8859-1.cap"
+
+INCLUSIVE = """<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo><CanonicalizationMethod
+ Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments"/><SignatureMethod
+ Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><Reference URI=""><Transforms><Transform
+ Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/></Transforms><DigestMethod
+ Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue/></Reference></SignedInfo><SignatureValue/>
+<KeyInfo><KeyValue/></KeyInfo></Signature>"""
+
+
+def test_a_real_senders_inclusive_c14n_signature_verifies_as_xmlsec1_says(tmp_path: Path) -> None:
+    """Google's CAP library signs with inclusive C14N, the XML-DSig namespace as the default and a bare RSA
+    key (the sample from its repository, signed by USGS's feed). xmlsec1 says it holds; so must we: lxml
+    alone renders its SignedInfo with a spurious xmlns="" and called it forged."""
+    binary = xmlsec1()
+    original = GOOGLE.read_bytes()
+    done = subprocess.run([binary, "--verify", str(GOOGLE)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    verdict = capsign.verify(original)
+    assert verdict.valid and not verdict.trusted and not verdict.signer, verdict
+    assert "bare key" in verdict.reason
+    changed = original.replace(b"<severity>Unknown</severity>", b"<severity>Extreme</severity>")
+    assert changed != original
+    assert capsign.verify(changed).reason.startswith("digest mismatch")
+    # a bare key is nobody's certificate: asked to trust ours, or an authority, it does not hold
+    assert capsign.verify(original, trusted_pem=RSA_CERT).reason.startswith("certificate not trusted")
+    assert capsign.verify(original, ca_pem=RSA_CERT).reason.startswith("certificate not trusted")
+
+
+def test_an_inclusive_c14n_bare_key_signature_by_xmlsec1_is_trusted_only_for_its_own_key(tmp_path: Path) -> None:
+    binary = xmlsec1()
+    text = AMBER.read_text(encoding="utf-8")
+    (tmp_path / "template.xml").write_text(text.replace("</alert>", INCLUSIVE + "</alert>"))
+    (tmp_path / "key.pem").write_bytes(RSA_KEY)
+    done = subprocess.run([binary, "--sign", "--privkey-pem", str(tmp_path / "key.pem"), "--output",
+                           str(tmp_path / "signed.xml"), str(tmp_path / "template.xml")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    signed = (tmp_path / "signed.xml").read_bytes()
+    assert b"<Modulus>" in signed and b"X509Certificate" not in signed
+    assert capsign.verify(signed).valid
+    mine = capsign.verify(signed, trusted_pem=RSA_CERT)
+    assert mine.valid and mine.trusted, mine
+    assert capsign.verify(signed, trusted_pem=EC_CERT).reason.startswith("certificate not trusted")
+    _, other_cert = capsign.keygen("Bukan kami")
+    assert capsign.verify(signed, trusted_pem=other_cert).reason.startswith("certificate not trusted")
+    assert capsign.verify(signed.replace(b"Immediate", b"Past"), trusted_pem=RSA_CERT).status == capsign.INVALID

@@ -137,7 +137,7 @@ def verify(xml: bytes, *, trusted_pem: bytes | None = None, ca_pem: bytes | None
         return Verdict(INVALID, f"{len(signatures)} signatures; one over the whole alert is expected")
     carried = signatures[0].findtext(f".//{{{DSIG}}}X509Certificate")
     if not carried:
-        return _bare_key(root)
+        return _bare_key(root, trusted_pem=trusted_pem, ca_pem=ca_pem)
     try:
         embedded = x509.load_der_x509_certificate(base64.b64decode("".join(carried.split())))
     except (ValueError, binascii.Error) as exc:
@@ -158,7 +158,7 @@ def verify(xml: bytes, *, trusted_pem: bytes | None = None, ca_pem: bytes | None
         authorities.flush()
         options = {"ca_pem_file": authorities.name}
     try:
-        config = XMLVerifier().verify(root, expect_config=_config(at), **options)  # type: ignore[arg-type]
+        config = _Verifier().verify(root, expect_config=_config(at), **options)  # type: ignore[arg-type]
     except InvalidDigest as exc:
         return Verdict(INVALID, f"digest mismatch: the alert was changed after it was signed ({exc})", signer,
                        fingerprint)
@@ -179,24 +179,75 @@ def _detail(exc: Exception) -> str:
     return f" ({exc})" if str(exc) else ""
 
 
-def _bare_key(root: etree._Element) -> Verdict:
+def _bare_key(root: etree._Element, *, trusted_pem: bytes | None = None,
+              ca_pem: bytes | None = None) -> Verdict:
     """A signature with only a key (``KeyValue``), no certificate: it can be checked, but it names nobody
-    (older senders, e.g. SHA-1 signatures made with Google's CAP library)."""
+    (older senders, e.g. SHA-1 signatures made with Google's CAP library). Asked to trust a certificate,
+    it holds only when its key is that certificate's key; no authority can have issued a bare key."""
 
     if root.find(f"{{{DSIG}}}Signature//{{{DSIG}}}KeyValue") is None:
         return Verdict(INVALID, "the signature carries neither a certificate nor a key")
+    if ca_pem is not None and trusted_pem is None:
+        return Verdict(INVALID, "certificate not trusted: the signature carries a bare key, no certificate an "
+                                "authority could have issued")
+    if trusted_pem is not None:
+        from cryptography import x509
+
+        trusted = x509.load_pem_x509_certificate(trusted_pem)
+        if _key_value(root) != trusted.public_key().public_numbers():  # type: ignore[union-attr]
+            return Verdict(INVALID, f"certificate not trusted: the signature's bare key is not the key of the "
+                                    f"trusted {_subject(trusted)}")
     config = SignatureConfiguration(require_x509=False, expect_references=1,
                                     signature_methods=frozenset(SignatureMethod),
                                     digest_algorithms=frozenset(DigestAlgorithm))
     from cryptography.exceptions import InvalidSignature as KeyMismatch
 
     try:
-        XMLVerifier().verify(root, expect_config=config)
+        _Verifier().verify(root, expect_config=config)
     except InvalidDigest as exc:
         return Verdict(INVALID, f"digest mismatch: the alert was changed after it was signed ({exc})")
     except (InvalidSignature, InvalidInput, KeyMismatch) as exc:
         return Verdict(INVALID, f"the signature does not match its key{_detail(exc)}; it carries no certificate")
+    if trusted_pem is not None:
+        return Verdict(VALID, "signed with a bare key: the trusted certificate's", trusted=True)
     return Verdict(VALID, "signed with a bare key and no certificate: the signer is not named")
+
+
+def _key_value(root: etree._Element) -> object:
+    """The public numbers of the signature's ``RSAKeyValue`` (None for any other kind of bare key)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    value = root.find(f"{{{DSIG}}}Signature//{{{DSIG}}}RSAKeyValue")
+    if value is None:
+        return None
+    try:
+        modulus, exponent = (int.from_bytes(base64.b64decode("".join((value.findtext(f"{{{DSIG}}}{name}") or "")
+                                                                     .split())), "big")
+                             for name in ("Modulus", "Exponent"))
+    except (ValueError, binascii.Error):
+        return None
+    return rsa.RSAPublicNumbers(exponent, modulus)
+
+
+class _Verifier(XMLVerifier):
+    """signxml's verifier, with SignedInfo canonicalised as other implementations do.
+
+    Under inclusive canonicalisation (C14N 1.0, what Google's CAP library and many Java signers use),
+    lxml renders a ``SignedInfo`` cut out of its document with a spurious ``xmlns=""`` on elements two
+    levels down when the signature uses the XML-DSig namespace as its default (seen on the Google sample:
+    ``<Transforms xmlns="">``), so a signature that ``xmlsec1`` verifies fails here. Every element of
+    ``SignedInfo`` is in the XML-DSig namespace, so such a declaration can only be that artefact: it is
+    removed there, and only there. The signed content (the reference) is canonicalised untouched: an
+    ``xmlns=""`` in the alert itself changes what an element means and must keep breaking the digest.
+    """
+
+    def _c14n(self, nodes, algorithm, inclusive_ns_prefixes=None):  # type: ignore[no-untyped-def]
+        out = super()._c14n(nodes, algorithm, inclusive_ns_prefixes=inclusive_ns_prefixes)
+        first = nodes[0] if isinstance(nodes, list) and nodes else nodes
+        exclusive = algorithm.value.startswith("http://www.w3.org/2001/10/xml-exc-c14n#")
+        if not exclusive and getattr(first, "tag", None) == f"{{{DSIG}}}SignedInfo":
+            out = out.replace(b' xmlns=""', b"")
+        return out
 
 
 def _config(at: dt.datetime | None) -> object:

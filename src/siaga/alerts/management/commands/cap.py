@@ -93,6 +93,11 @@ class Command(BaseCommand):
                     failed = True
                     self.stdout.write(str(LazyText(pgettext_lazy("cli", "{name}: signature NOT valid: {reason}"),
                                                    name=name, reason=verdict.reason)))
+                elif not quiet and not verdict.signer:
+                    self.stdout.write(str(LazyText(
+                        pgettext_lazy("cli", "{name}: signature valid, made with a bare key and no certificate{note}"),
+                        name=name, note=str(pgettext_lazy("cli", ": the trusted certificate's key")) if verdict.trusted
+                        else str(pgettext_lazy("cli", ": the signer is not named")))))
                 elif not quiet:
                     self.stdout.write(str(LazyText(
                         pgettext_lazy("cli", "{name}: signature valid, by {signer} (SHA-256 {fingerprint}){note}"),
