@@ -65,6 +65,9 @@ def test_other_senders_signatures_are_checked_and_shown(actors: Any, settings: A
     assert (unknown.signature, unknown.signer_trusted) == ("valid", False)
     assert tampered.signature == "invalid" and tampered.signature_detail.startswith("digest mismatch")
     assert unsigned.signature == "unsigned"
+    # a bare-key signature (Google's CAP library): valid, nobody named, never trusted by a certificate not its
+    google = store((AMBER.parent / "google_cap-library_earthquake-iso8859-1.cap").read_bytes(), None, "")
+    assert (google.signature, google.signer_trusted, google.signer) == ("valid", False, ""), google.signature_detail
     client.force_login(actors["supervisor"].user)
     desk = client.get("/peringatan/kelola/").content.decode()
     for state in ("valid", "invalid", "unsigned"):

@@ -85,9 +85,10 @@ def trusted() -> list[bytes]:
 
 def check(xml: bytes) -> capsign.Verdict:
     """Another sender's signature: valid and trusted when one of SIAGA_CAP_TRUSTED_CERTS is its certificate
-    or its issuer, valid (not trusted) when it holds for the certificate it carries."""
+    or its issuer (a bare key: when it is the key of one of them), valid (not trusted) when it holds for the
+    certificate or key it carries."""
     verdict = capsign.verify(xml)
-    if verdict.status != capsign.VALID or not verdict.fingerprint:
+    if verdict.status != capsign.VALID:
         return verdict
     for pem in trusted():
         pinned = capsign.verify(xml, trusted_pem=pem)
