@@ -108,3 +108,55 @@ def test_wall_and_warnings_api_show_active_warnings(client: Client, actors: Any)
     assert detail["deliveries"] is None  # deliveries are for the call centre
     detail = client.get(f"/api/v1/alerts/{alert.pk}", **actors["operator"].headers()).json()
     assert detail["deliveries"] is not None and detail["approved_by"] == "t_supervisor"
+
+
+def test_the_feed_keeps_every_warning_in_force_and_lets_old_ones_go(actors: Any, settings: Any,
+                                                                    monkeypatch: Any) -> None:
+    """An aggregator reading the feed must never lose a warning in force behind newer messages (the feed
+    was the newest 50), and ended ones leave after SIAGA_CAP_FEED_HOURS (Google: 24-48 hours)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from siaga.alerts import actions
+    from siaga.alerts.views import feed_alerts
+
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(days=5)
+    clock = {"now": start}
+    monkeypatch.setattr(actions, "_now", lambda: clock["now"])
+
+    def at(hours: float) -> None:
+        clock["now"] = start + dt.timedelta(hours=hours)
+
+    at(-72)
+    old = issue(actors, headline="Banjir lama")
+    at(-71)
+    old_cancel = actions.do_cancel_thread(actors["supervisor"].principal, old.thread_id, "surut")
+    at(-24)
+    ended = issue(actors, headline="Banjir kemarin")
+    at(-23)
+    ended_cancel = actions.do_cancel_thread(actors["supervisor"].principal, ended.thread_id, "surut")
+    at(0)
+    warning = issue(actors, display="fullscreen", severity="Extreme", headline="Banjir besar")
+    at(0.2)
+    update = actions.do_update_thread(actors["supervisor"].principal, warning.thread_id,
+                                      headline="Banjir besar meluas")
+    later = []
+    for n in range(12):
+        at(1 + n / 12)
+        later.append(issue(actors, headline=f"Genangan {n}", expires_hours=1))
+    now = start + dt.timedelta(hours=3)
+    assert Thread.objects.get(pk=warning.thread_id).expires_at > now  # still in force at that moment
+
+    settings.CAP_FEED_MAX = 10
+    listed = [a.pk for a in feed_alerts(now)]
+    assert len(listed) == 10
+    assert warning.pk in listed and update.pk in listed  # older than 12 newer messages, still listed
+    assert listed[:8] == [a.pk for a in reversed(later)][:8]  # the room left goes to the newest
+    settings.CAP_FEED_MAX = 500
+    listed = [a.pk for a in feed_alerts(now)]
+    assert {ended.pk, ended_cancel.pk} <= set(listed)  # ended a day ago: still there for aggregators
+    assert old.pk not in listed and old_cancel.pk not in listed  # ended three days ago: gone
+    assert len(listed) == 2 + 2 + 12
+    # once the warning has ended and two days have passed, it leaves too
+    assert warning.pk not in [a.pk for a in feed_alerts(start + dt.timedelta(hours=60))]

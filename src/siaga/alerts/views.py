@@ -11,6 +11,7 @@ per channel with resend for admins, CAP from other senders.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import wraps
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -98,8 +99,14 @@ def public_wav(request: HttpRequest, alert_id: int) -> FileResponse:
 
 @require_GET
 def public_atom(request: HttpRequest) -> HttpResponse:
-    """An Atom feed of the CAP messages (newest 50): each entry links to its CAP file (application/cap+xml)."""
-    alerts = list(Alert.objects.order_by("-sent", "-id")[:50])
+    """An Atom feed of the CAP messages: each entry links to its CAP file (application/cap+xml).
+
+    What it lists is what an aggregator (Google Public Alerts, the province, a broadcaster) needs: every
+    message of a warning still in force, however old or however many came after it, and every other
+    message of the last SIAGA_CAP_FEED_HOURS (48: Google asks that cancelled, updated or expired alerts
+    stay 24-48 hours, then leave). At most SIAGA_CAP_FEED_MAX entries (the oldest that are not in force
+    go first) keep the feed under Google's 900 KB."""
+    alerts = feed_alerts()
     base = settings.PUBLIC_URL
     updated = iso_utc(alerts[0].sent) if alerts else "2026-01-01T00:00:00Z"
     parts = ['<?xml version="1.0" encoding="UTF-8"?>',
@@ -114,6 +121,8 @@ def public_atom(request: HttpRequest) -> HttpResponse:
         texts = texts_of(alert)
         title = alert.headline
         summary = texts.get("id", {}).get("instruction", "")
+        if len(summary) > 400:  # the CAP file has it whole; an entry stays small (500 of them under 900 KB)
+            summary = summary[:399].rsplit(" ", 1)[0] + "…"
         parts += [
             "<entry>",
             f"<id>{escape(alert.identifier)}</id>",
@@ -128,6 +137,17 @@ def public_atom(request: HttpRequest) -> HttpResponse:
         ]
     parts.append("</feed>")
     return HttpResponse("\n".join(parts).encode(), content_type="application/atom+xml; charset=utf-8")
+
+
+def feed_alerts(now: Any = None) -> list[Alert]:
+    now = now or timezone.now()
+    in_force = Thread.objects.filter(active=True, current__isnull=False).exclude(expires_at__lte=now)
+    keep = set(Alert.objects.filter(thread__in=in_force).values_list("pk", flat=True))
+    recent = (Alert.objects.filter(sent__gte=now - dt.timedelta(hours=settings.CAP_FEED_HOURS))
+              .exclude(pk__in=keep).order_by("-sent", "-id").values_list("pk", flat=True))
+    room = max(settings.CAP_FEED_MAX - len(keep), 0)
+    chosen = keep | set(list(recent[:room]))
+    return list(Alert.objects.filter(pk__in=chosen).order_by("-sent", "-id"))
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -134,6 +134,9 @@ PUBLIC_URL = env.str("PUBLIC_URL", "http://127.0.0.1:8112").rstrip("/")  # absol
 CAP_SIGNING_KEY_FILE = env.optional("CAP_SIGNING_KEY_FILE")
 CAP_SIGNING_CERT_FILE = env.optional("CAP_SIGNING_CERT_FILE")
 CAP_TRUSTED_CERTS = env.list("CAP_TRUSTED_CERTS", [])  # PEM files: other senders' certificates or authorities
+# the Atom feed (/peringatan/feed.atom): every message of a warning in force, and the others of the last hours
+CAP_FEED_HOURS = env.int("CAP_FEED_HOURS", 48, minimum=1)
+CAP_FEED_MAX = env.int("CAP_FEED_MAX", 500, minimum=10)
 ALERT_FULLSCREEN_HOURS = env.int("ALERT_FULLSCREEN_HOURS", 6, minimum=1)
 ALERT_TICKER_MINUTES = env.int("ALERT_TICKER_MINUTES", 60, minimum=5)
 ALERT_CHANNELS = env.list("ALERT_CHANNELS", ["web", "mqtt", "email", "webhook", "tts", "ews", "sms"])
