@@ -1,7 +1,6 @@
 """Alert actions: two-person approval of manual alerts, supervisor Update / Cancel at once, the supervisor's
 hold on automatic changes, immutability of issued messages, drill marking, external CAP."""
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,9 +11,10 @@ from siaga.alerts.models import Alert, DraftStatus, Thread
 from siaga.core.errors import Conflict, Forbidden, ValidationFailed
 from siaga.formats import cap
 from tests.alerts.conftest import issue
+from tests.datafiles import CAP_EXAMPLES
 
 pytestmark = pytest.mark.django_db
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "cap" / "examples"
+EXAMPLES = CAP_EXAMPLES
 DRAFT = {"hazard": "kimia", "display": "fullscreen", "severity": "Extreme", "response": "Shelter",
          "headline": "Kebocoran amonia di kawasan industri Ciwandan",
          "description": "Kebocoran gas amonia dari pabrik di Jl. Raya Anyer.",
@@ -153,7 +153,6 @@ def test_supervisor_update_at_once(feeds: Any, actors: Any) -> None:
         actions.do_update_thread(actors["supervisor"].principal, first.thread_id, display="loud")
 
 
-@pytest.mark.skipif(not EXAMPLES.exists(), reason="../shared/data/cap is not beside the repository")
 def test_external_cap_from_an_atom_list(reference: Any) -> None:
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer

@@ -16,9 +16,8 @@ from siaga.ews import ts
 from siaga.ews.sections import Location, Message, encode_messages
 from tests import clock
 from tests.alerts.conftest import udp_port
+from tests.datafiles import CAP_EXAMPLES
 from tests.ews.vendor_reader import shows
-
-SHARED_CAP = Path(__file__).resolve().parents[3] / "shared" / "data" / "cap"
 
 
 @pytest.fixture(autouse=True)
@@ -103,10 +102,10 @@ def test_from_cap_of_a_real_alert_and_a_cap_without_postcodes(tmp_path: Path, re
     assert item["level"] == "AWAS" and item["disaster_code"] == "02"
     assert item["message"].startswith("[LATIHAN] AWAS TSUNAMI") and item["characteristic"].startswith("LATIHAN")
     assert item["position"] == "6.85 LS 105.22 BT"
-    others = sorted(SHARED_CAP.glob("*.xml"))
-    if others:
-        with pytest.raises(CommandError, match=r"POSTCODE|info"):
-            call_command("ews", "from-cap", str(others[0]), "--out", str(tmp_path / "b.ts"))
+    # another sender's CAP (the OASIS Amber Alert) names no Indonesian postcode: refused, with the reason
+    with pytest.raises(CommandError, match=r"POSTCODE|info"):
+        call_command("ews", "from-cap", str(CAP_EXAMPLES / "oasis_cap12_spec_example_amber_alert.xml"),
+                     "--out", str(tmp_path / "b.ts"))
 
 
 def test_encode_into_a_video_gives_a_programme_with_the_warning_beside_it(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from siaga.core.models import Agency, Kecamatan, Kelurahan
 from siaga.incidents.models import Category
 from siaga.runtime.reference import load_all
 
-# The bundled copies of ../shared/data/geo (identical files, see their SOURCE.txt).
-SHARED = Path(__file__).resolve().parents[2] / "src" / "siaga" / "core" / "data" / "geo"
+# The bundled reference geography (see its SOURCE.txt).
+GEO = Path(__file__).resolve().parents[2] / "src" / "siaga" / "core" / "data" / "geo"
 
 REQUIRED_AGENCIES = {"damkar", "polres", "psc119", "bpbd", "satpolpp", "dishub", "dinsos", "pmi", "pln", "pdam",
                      "basarnas"}
@@ -31,14 +31,14 @@ def test_counts_and_codes(reference: None) -> None:
 
 
 def test_postcodes_match_the_shared_table(reference: None) -> None:
-    with (SHARED / "cilegon_kelurahan_postcodes.csv").open() as fh:
+    with (GEO / "cilegon_kelurahan_postcodes.csv").open() as fh:
         expected = {row["kemendagri_code"]: row["postal_code"] for row in csv.DictReader(fh)}
     assert dict(Kelurahan.objects.values_list("code", "postcode")) == expected
 
 
 def test_every_kelurahan_centroid_resolves_to_itself(reference: None) -> None:
     """The published centroid of each kelurahan (independent source) lands in that kelurahan's polygon."""
-    with (SHARED / "cilegon_kelurahan_codes.csv").open() as fh:
+    with (GEO / "cilegon_kelurahan_codes.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     by_code = {k.code: k for k in Kelurahan.objects.all()}
     misses = []

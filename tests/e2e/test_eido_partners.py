@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.datafiles import EIDO_SCHEMA as SCHEMA
 from tests.e2e.servers import SIAGA, Server, free_port, prepared_env, start, wait_for
-from tests.formats.test_eido import SCHEMA, schema_available
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,6 @@ def webhook(env: dict[str, str], url: str, secret: str, our_name_there: str, the
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: Any) -> Any:
-    schema_available()
     ports = {"a": free_port(), "b": free_port()}
     envs = {}
     for side, issuer, database in (("a", "cc.cilegon.test", "siaga_eido_a"), ("b", "setda.cilegon.test",

@@ -13,13 +13,11 @@ from siaga.formats import bmkg, feeds
 from siaga.formats.errors import FormatError
 from siaga.formats.quake import felt_list, same_event, tsunami_potential
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "bmkg"
 RECORDED = Path(__file__).resolve().parents[2] / "src" / "siaga" / "hazards" / "data" / "recorded"
 
 
 def _read(name: str) -> bytes:
-    path = SHARED / name if (SHARED / name).exists() else RECORDED / name
-    return path.read_bytes()
+    return (RECORDED / name).read_bytes()
 
 
 def test_autogempa_is_one_quake_with_felt_places() -> None:

@@ -14,9 +14,10 @@ from lxml import etree
 
 from siaga.formats import cap
 from siaga.formats.errors import FormatError
+from tests.datafiles import CAP_EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "cap" / "examples"
-CORPUS = sorted(EXAMPLES.glob("*")) if EXAMPLES.exists() else []
+EXAMPLES = CAP_EXAMPLES
+CORPUS = sorted(EXAMPLES.glob("*"))
 WIB = timezone(timedelta(hours=7))
 
 
@@ -40,7 +41,6 @@ def minimal(**changes: str) -> bytes:
             "</alert>").encode()
 
 
-@pytest.mark.skipif(not CORPUS, reason="../shared/data/cap is not beside the repository")
 @pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
 def test_real_messages_are_valid_and_round_trip(path: Path) -> None:
     data = path.read_bytes()
@@ -52,7 +52,6 @@ def test_real_messages_are_valid_and_round_trip(path: Path) -> None:
     assert cap.parse(again) == alert
 
 
-@pytest.mark.skipif(not CORPUS, reason="../shared/data/cap is not beside the repository")
 def test_declared_encoding_is_honoured() -> None:
     alert = cap.parse((EXAMPLES / "google_cap-library_earthquake-iso8859-1.cap").read_bytes())
     assert "Usulután" in (alert.infos[0].headline or "")

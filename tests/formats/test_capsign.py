@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from siaga.formats import cap, capsign
+from tests.datafiles import CAP_EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "cap" / "examples"
+EXAMPLES = CAP_EXAMPLES
 AMBER = EXAMPLES / "oasis_cap12_spec_example_amber_alert.xml"
 RSA_KEY, RSA_CERT = capsign.keygen("Siaga112 Kota Cilegon (uji)")
 EC_KEY, EC_CERT = capsign.keygen("Siaga112 Kota Cilegon (uji, EC)", elliptic=True)

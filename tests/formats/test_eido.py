@@ -1,12 +1,11 @@
-"""EIDO documents as NENA's schema defines them (checked against NENA911/EIDO-JSON's openapi.yaml in
-../shared/data/eido), and a partner's document read back."""
+"""EIDO documents as NENA's schema defines them (checked against NENA911/EIDO-JSON's openapi.yaml,
+bundled in tests/data/eido), and a partner's document read back."""
 
 from __future__ import annotations
 
 import copy
 import json
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siaga.formats import eido, eidoschema
+from tests.datafiles import EIDO_SCHEMA
 
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "data" / "eido"
+SCHEMA = EIDO_SCHEMA
 INCIDENT = {
     "id": 7, "ticket": "CLG-2026-000007", "category": "kebakaran", "category_name": "Kebakaran", "priority": 1,
     "priority_label": "P1 Kritis", "status": "dispatched", "created_at": "2026-11-28T06:00:00+00:00",
@@ -33,11 +33,6 @@ INCIDENT = {
                "answered_at": "2026-11-28T05:59:36+00:00", "ended_at": None}],
     "notes": [{"id": 21, "at": "2026-11-28T06:01:30+00:00", "actor": "user:operator", "text": "asap tebal"}],
 }
-
-
-def schema_available() -> None:
-    if not (SCHEMA / "openapi.yaml").exists():
-        pytest.skip("../shared/data/eido (NENA's schema) is not beside the repository")
 
 
 def nena_members() -> dict[str, set[str]]:
@@ -62,7 +57,6 @@ def nena_members() -> dict[str, set[str]]:
 
 
 def test_our_document_validates_against_nenas_schema_and_defines_nothing_outside_it() -> None:
-    schema_available()
     document = eido.build(INCIDENT, issuer="siaga112.test")
     assert eidoschema.problems(document, str(SCHEMA)) == []
     allowed = nena_members()
@@ -77,7 +71,6 @@ def test_our_document_validates_against_nenas_schema_and_defines_nothing_outside
 
 
 def test_nenas_own_sample_validates_and_a_broken_copy_is_refused_with_the_path() -> None:
-    schema_available()
     sample = json.loads((SCHEMA / "sample_call_transfer_eido.json").read_text())
     assert eidoschema.problems(sample, str(SCHEMA)) == []
     broken = copy.deepcopy(sample)

@@ -12,13 +12,12 @@ from siaga.core.models import AuditLog, Integration
 from siaga.formats import eido, eidoschema
 from siaga.incidents import actions
 from siaga.incidents.models import EidoMapping, Incident
-from tests.formats.test_eido import INCIDENT, SCHEMA, schema_available
+from tests.formats.test_eido import INCIDENT, SCHEMA
 
 pytestmark = pytest.mark.django_db
 
 
 def test_eido_of_a_dispatched_incident(client: Any, actors: Any) -> None:
-    schema_available()
     op = actors["operator"].principal
     incident, _ = actions.do_create_incident(op, category="kebakaran", lat=-6.0171, lon=106.0556,
                                              address="Jl. Raya Cilegon", location_accuracy_m=15)
@@ -44,7 +43,6 @@ def test_eido_of_a_dispatched_incident(client: Any, actors: Any) -> None:
 
 @pytest.fixture
 def partner(settings: Any, reference: None) -> dict[str, str]:
-    schema_available()
     settings.EIDO_SCHEMA_DIR = str(SCHEMA)
     integration = Integration.objects.create(name="setda-cc", kind=Integration.Kind.PARTNER)
     return {"HTTP_AUTHORIZATION": f"Bearer {integration.rotate_token()}"}

@@ -21,7 +21,7 @@ from siaga.geo import polygons_of, simplify_ring
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
-# EWS disaster codes (see ../shared/ARCHITECTURE.md): carried as a CAP parameter for the EWS channel
+# EWS disaster codes (Samsung's EWBSDataType.h, docs/decisions/0013-ews-on-air.md): a CAP parameter for the EWS channel
 DISASTER_CODES = {"gempa": "01", "tsunami": "02", "erupsi": "03", "banjir": "05", "kebakaran_lahan": "07",
                   "kebakaran": "09", "cuaca": "0B", "kimia": "0C", "longsor": "0C", "lainnya": "0C"}
 HAZARD_EVENT = {

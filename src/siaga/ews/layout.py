@@ -1,12 +1,12 @@
 """The Indonesian DVB-T2 EWS signalling as real set-top boxes read it, field by field.
 
 The regulation's annex (Permenkominfo 3/2014) is not public. What follows is what published receiver code
-parses and does (``../shared/EWS-RECEIVERS.md`` in the project's steering repository lists the sources with
-file, function and offset): the MStar Chakra3 SDK (headers ``mapp_si.h`` / ``mapp_demux.h``, ``MApp_EWS.c``,
-``MApp_IR.c`` and the disassembly of ``libdvbsi_arm.a``: ``_MApp_Dmx_EWS_Monitor_Parse_DVB``,
-``MApp_Dmx_EWS_TRDW_Cb`` / ``TCDW_Cb`` / ``TMDW_Cb``, ``MApp_Dmx_Retrieve_EWS``), MediaTek's
-``u_dvb_si_eng.h`` (DVB_SI_TRDW_HEAD_T, DVB_SI_TMDW_HEAD_T, DVB_SI_TMDW_MSG_INFO_T) and Samsung's
-``EWBSDataType.h`` (disaster codes, levels). Every number a receiver depends on lives here.
+parses and does (docs/decisions/0013-ews-on-air.md lists the sources with file, function and offset):
+the MStar Chakra3 SDK (headers ``mapp_si.h`` / ``mapp_demux.h``, ``MApp_EWS.c``, ``MApp_IR.c`` and the
+disassembly of ``libdvbsi_arm.a``: ``_MApp_Dmx_EWS_Monitor_Parse_DVB``, ``MApp_Dmx_EWS_TRDW_Cb`` /
+``TCDW_Cb`` / ``TMDW_Cb``, ``MApp_Dmx_Retrieve_EWS``), MediaTek's ``u_dvb_si_eng.h`` (DVB_SI_TRDW_HEAD_T,
+DVB_SI_TMDW_HEAD_T, DVB_SI_TMDW_MSG_INFO_T) and Samsung's ``EWBSDataType.h`` (disaster codes, levels).
+Every number a receiver depends on lives here.
 
 Sections: MPEG-2 private sections, ``table_id`` 0x80, long form, CRC-32/MPEG-2, on PID 0x0080 (MStar's
 ``PID_EWS``; it does not follow the PMT, and tries PID 0x038F when 0x0080 stays silent for 30 s). A box
