@@ -31,6 +31,57 @@ def pytest_report_header(config: Any) -> str | None:
     return f"test clock: {clock.now().isoformat()} ({clock.SETTING})" if clock.offset() is not None else None
 
 
+# The modules whose tests count days, shifts, months and years: `make test-clocks` runs them again with the
+# clock on a month's first and last day, 31 December and 29 February (tests/clock.py). A single test
+# elsewhere is marked ``@pytest.mark.calendar`` where it stands.
+CALENDAR_MODULES = (
+    "tests/core/test_clock.py", "tests/shifts/", "tests/reports/", "tests/incidents/", "tests/calls/test_blocking.py",
+    "tests/core/test_auditchain.py", "tests/hazards/test_ingest.py", "tests/alerts/test_actions.py",
+    "tests/webhooks/", "tests/api/test_permissions.py",
+)
+# Fixtures that give a test a database (directly or through another fixture).
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+                     "live_server", "django_db_setup"}
+# Words in a module that starts processes on a database of their own (servers, commands, restore drills).
+DATABASE_WORDS = ("prepared_env", "SIAGA_TEST_DATABASE_URL", "SIAGA_DATABASE_URL", "call_command")
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Mark ``calendar`` and ``database`` tests. The PostgreSQL pass of CI runs ``-m database`` only: a test
+    that touches no database has nothing to learn from a second one (it runs once, in the SQLite pass)."""
+    import pathlib
+
+    root = pathlib.Path(str(config.rootpath))
+    texts: dict[str, str] = {}
+    for item in items:
+        path = pathlib.Path(str(item.path))
+        relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+        if relative.startswith(CALENDAR_MODULES):
+            item.add_marker(pytest.mark.calendar)
+        if relative not in texts:
+            texts[relative] = path.read_text(encoding="utf-8")
+        if (item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or any(word in texts[relative] for word in DATABASE_WORDS)
+                or relative.startswith(("tests/e2e/", "tests/browser/", "tests/deploy/"))):
+            item.add_marker(pytest.mark.database)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+    """The last lines of a run: one per group of skipped tests and why, so that a newcomer sees what was not
+    tested on this machine (CI sets SIAGA_REQUIRE_* so that a missing tool fails instead of skipping)."""
+    groups: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        groups[reason] = groups.get(reason, 0) + 1
+    if not groups:
+        return
+    terminalreporter.section("not tested here", sep="-")
+    for reason, count in sorted(groups.items(), key=lambda item: (-item[1], item[0])):
+        terminalreporter.write_line(f"skipped {count:>3}: {reason}")
+
+
 @pytest.fixture(autouse=True)
 def _clear_process_caches() -> Iterator[None]:
     from siaga.calls import actions
