@@ -73,8 +73,11 @@ GROUP="$(id -gn "$SERVICE_USER")"
 echo "== the software: $VENV"
 mkdir -p "$OPT"
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/pip" install --quiet --upgrade pip
-"$VENV/bin/pip" install --quiet "$SOURCE"
+# exactly the versions the release was tested with (requirements.lock: versions and hashes), then the
+# software itself without resolving anything again
+[ -f "$SOURCE/requirements.lock" ] || die "$SOURCE has no requirements.lock"
+"$VENV/bin/pip" install --quiet --require-hashes -r "$SOURCE/requirements.lock"
+"$VENV/bin/pip" install --quiet --no-deps "$SOURCE"
 
 subst() {  # the @NAME@ placeholders of a template
   sed -e "s|@VENV@|$VENV|g" -e "s|@ETC@|$ETC|g" -e "s|@VAR@|$VAR|g" -e "s|@USER@|$SERVICE_USER|g" \
