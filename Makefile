@@ -8,24 +8,34 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SIAGA := $(BIN)/siaga
 
-.PHONY: run test test-clocks lint typecheck bench demo messages clean-var setup
+.PHONY: run test test-database test-clocks lint typecheck bench bench-smoke demo messages clean-var setup lock
 
-# The tests that count days, shifts, months and years, run again on four calendars (tests/clock.py):
-# a month's first day just after midnight WIB (still the day before in UTC), a month's last day late at
-# night, 31 December and 29 February.
+# The tests that count days, shifts, months and years (marked `calendar`, see tests/conftest.py) run again on
+# four calendars (tests/clock.py): a month's first day just after midnight WIB (still the day before in UTC),
+# a month's last day late at night, 31 December and 29 February.
 CLOCKS := 2027-03-01T00:20:00+07:00 2027-04-30T23:10:00+07:00 2027-12-31T21:00:00+07:00 2028-02-29T12:00:00+07:00
-CLOCK_TESTS := tests/core/test_clock.py tests/shifts tests/reports tests/incidents tests/calls/test_blocking.py \
-	tests/core/test_auditchain.py tests/hazards/test_ingest.py tests/alerts/test_actions.py tests/webhooks \
-	tests/api/test_permissions.py tests/browser/test_flows.py::test_roster_page_shows_coverage_and_supervisors_edit_it
+# The suite runs on every core (pytest-xdist); a module's tests stay together in one process (their servers
+# are started once per module). XDIST= runs it in one process.
+XDIST ?= -n auto --dist loadscope
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# What is installed is the lock, exactly (versions and hashes; requirements.lock is what deploy/install.sh
+# installs, requirements-dev.lock adds the test tools); `make lock` refreshes both from pyproject.toml.
+$(STAMP): pyproject.toml requirements-dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command "make lock"
+
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(UV_COMPILE) $(LOCK_ARGS) -o requirements.lock
+	$(UV_COMPILE) $(LOCK_ARGS) --extra dev -o requirements-dev.lock
 
 setup: $(STAMP)
 	$(SIAGA) compile-translations
@@ -36,28 +46,31 @@ run: setup
 	$(SIAGA) load-demo
 	$(SIAGA) serve --demo
 
-test: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy
-	SIAGA_ENV=test $(SIAGA) makemigrations --check --dry-run
-	SIAGA_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
+test: lint
+	SIAGA_ENV=test $(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
+
+# The PostgreSQL pass of CI: only the tests that touch a database (the others ran in `make test` already).
+test-database: setup
+	SIAGA_ENV=test $(BIN)/pytest $(XDIST) -m database $(PYTEST_ARGS)
 
 test-clocks: setup
 	@for clock in $(CLOCKS); do \
 	  echo "=== SIAGA_TEST_CLOCK=$$clock"; \
-	  SIAGA_ENV=test SIAGA_TEST_CLOCK=$$clock $(BIN)/pytest -q $(CLOCK_TESTS) $(PYTEST_ARGS) || exit 1; \
+	  SIAGA_ENV=test SIAGA_TEST_CLOCK=$$clock $(BIN)/pytest -q $(XDIST) -m calendar $(PYTEST_ARGS) || exit 1; \
 	done
 
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	SIAGA_ENV=test $(SIAGA) makemigrations --check --dry-run
 
+# Every benchmark in full (tens of minutes; docs/benchmarks.md has the results and how they were taken).
 bench: setup
-	$(BIN)/python bench/cti_ingest.py
-	$(BIN)/python bench/live_fanout.py
-	$(BIN)/python bench/cap_throughput.py
-	$(BIN)/python bench/alert_latency.py
-	$(BIN)/python bench/warning_latency.py
+	$(BIN)/python bench/run.py
+
+# Every benchmark for a few seconds: each still runs and prints its figures (CI runs this).
+bench-smoke: setup
+	$(BIN)/python bench/run.py --smoke
 
 messages: setup
 	cd src/siaga && ../../$(SIAGA) makemessages -l en -l id --no-obsolete && ../../$(SIAGA) makemessages -l en -d djangojs --no-obsolete

@@ -125,50 +125,68 @@ def test_the_table_covers_every_operation() -> None:
     assert actual == table, {"not in table": actual - table, "no longer exist": table - actual}
 
 
-@pytest.fixture
-def world(client: Any, actors: Any, pbx: Any, aml_provider: Any) -> dict[str, Any]:
-    post_event(client, pbx, ev("offered", call="perm", caller="081234567890"))
-    from siaga.calls.models import Call
-
-    incident, _ = actions.do_create_incident(actors["operator"].principal, category="kebakaran", lat=-6.0171,
-                                             lon=106.0556)
-    dispatch, _ = actions.do_dispatch(actors["operator"].principal, incident.pk, "damkar")
+def _machine(name: str, kind: str, secret: str = "") -> Any:
     from siaga.core.models import Integration
     from siaga.core.roles import Principal
     from tests.conftest import Machine
 
-    partner = Integration.objects.create(name="perm-partner", kind=Integration.Kind.PARTNER)
-    principals = {**actors, "pbx": pbx, "aml": aml_provider,
-                  "partner": Machine(partner, partner.rotate_token(), Principal.for_integration(partner))}
+    integration = Integration.objects.create(name=name, kind=kind, hmac_secret=secret)
+    return Machine(integration, integration.rotate_token(), Principal.for_integration(integration))
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """One of everything an operation can name, built once for the module (72 cases read it) inside a
+    transaction that is rolled back at the module's end; each case runs in a savepoint of its own, so what
+    one case changes is undone before the next."""
     from datetime import timedelta
 
+    from django.db import transaction
+    from django.test import Client
     from django.utils import timezone
 
+    from siaga.alerts import actions as alert_actions
+    from siaga.calls.models import Call
+    from siaga.core.models import Integration
+    from siaga.hazards.models import HazardEvent
     from siaga.shifts import actions as shift_actions
-
-    entry = shift_actions.do_roster_add(actors["admin"].principal, timezone.localdate() + timedelta(days=3), "pagi",
-                                        "t_operator", "operator")
     from siaga.shifts import queries as shift_queries
     from siaga.shifts.models import RosterEntry
-
-    RosterEntry.objects.create(shift=shift_queries.current_shift(), user=actors["supervisor"].user,
-                               role="supervisor")
-    handover = shift_actions.do_write_handover(actors["supervisor"].principal, "serah terima uji")
-    from siaga.alerts import actions as alert_actions
     from tests.alerts.conftest import issue
+    from tests.conftest import ROLE_USERS, make_actor
 
-    alert = issue(actors)
-    draft = alert_actions.do_draft_create(actors["operator"].principal, {
-        "hazard": "banjir", "headline": "uji", "description": "uji", "instruction": "uji"})
-    from siaga.hazards.models import HazardEvent
-
-    event = HazardEvent.objects.create(key="bmkg-perm", origin_time=timezone.now(), lat=-6.85, lon=105.22,
-                                       magnitude=7.4, review=["tsunami_criteria"])
-    return {"ids": {"call": Call.objects.get(call_ref="perm").pk, "number": "+6281234567890",
-                    "incident": incident.pk, "dispatch": dispatch.pk, "entry": entry.pk, "handover": handover.pk,
-                    "kind": "daily", "alert": alert.pk, "thread": alert.thread_id, "draft": draft.pk,
-                    "event": event.pk},
-            "who": principals}
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            # named apart from the ``actors`` fixture's users, which the other tests here create beside these
+            actors = {name: make_actor(f"w_{name}", role, agency) for name, (role, agency) in ROLE_USERS.items()}
+            pbx = _machine("perm-pbx", Integration.Kind.PBX, "s3cret-pbx-signing-key")
+            aml = _machine("perm-aml", Integration.Kind.AML, "aml-perm-key-0123456789")
+            partner = _machine("perm-partner", Integration.Kind.PARTNER)
+            post_event(Client(), pbx, ev("offered", call="perm", caller="081234567890"))
+            incident, _ = actions.do_create_incident(actors["operator"].principal, category="kebakaran",
+                                                     lat=-6.0171, lon=106.0556)
+            dispatch, _ = actions.do_dispatch(actors["operator"].principal, incident.pk, "damkar")
+            entry = shift_actions.do_roster_add(actors["admin"].principal,
+                                                timezone.localdate() + timedelta(days=3), "pagi", "w_operator",
+                                                "operator")
+            RosterEntry.objects.create(shift=shift_queries.current_shift(), user=actors["supervisor"].user,
+                                       role="supervisor")
+            handover = shift_actions.do_write_handover(actors["supervisor"].principal, "serah terima uji")
+            alert = issue(actors)
+            draft = alert_actions.do_draft_create(actors["operator"].principal, {
+                "hazard": "banjir", "headline": "uji", "description": "uji", "instruction": "uji"})
+            event = HazardEvent.objects.create(key="bmkg-perm", origin_time=timezone.now(), lat=-6.85, lon=105.22,
+                                               magnitude=7.4, review=["tsunami_criteria"])
+            yield {"ids": {"call": Call.objects.get(call_ref="perm").pk, "number": "+6281234567890",
+                           "incident": incident.pk, "dispatch": dispatch.pk, "entry": entry.pk,
+                           "handover": handover.pk, "kind": "daily", "alert": alert.pk, "thread": alert.thread_id,
+                           "draft": draft.pk, "event": event.pk},
+                   "who": {**actors, "pbx": pbx, "aml": aml, "partner": partner}}
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 @pytest.mark.parametrize(("method", "path", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])

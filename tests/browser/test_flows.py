@@ -180,6 +180,7 @@ def test_supervisor_lifts_a_block_from_the_console(login: Any, site: Server) -> 
     assert "+6281277770099" not in [b["caller"] for b in blocked["blocks"]]
 
 
+@pytest.mark.calendar
 def test_roster_page_shows_coverage_and_supervisors_edit_it(login: Any, site: Server) -> None:
     # the demo plans this month and the next (Jakarta time); the month after those is nobody's yet
     this_month = datetime.now(JAKARTA).date().replace(day=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -45,24 +46,78 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepared_env(var: Path, database: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment for a fresh deployment in ``var``; ``database`` names a PostgreSQL database in the PG pass."""
+_TEMPLATE: dict[str, Any] = {}
+
+
+def _base_env(var: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
     # no test server asks the real BMKG (there is no internet here, and BMKG must not be hammered by tests)
     env.update({"SIAGA_VAR_DIR": str(var), "SIAGA_ENV": "development", "SIAGA_DEBUG": "0",
                 "SIAGA_HAZARD_POLLING": "0", **(extra or {})})
-    test_db = os.environ.get("SIAGA_TEST_DATABASE_URL")
-    if test_db:
-        import psycopg
+    return env
 
-        base = test_db.rpartition("/")[0]
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+
+def _admin_connection() -> Any:
+    import psycopg
+
+    base = os.environ["SIAGA_TEST_DATABASE_URL"].rpartition("/")[0]
+    return psycopg.connect(f"{base}/postgres", autocommit=True)
+
+
+def _worker_suffix() -> str:
+    """pytest-xdist runs tests in several processes at once: each gets databases of its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"_{worker}" if worker else ""
+
+
+def _template() -> dict[str, Any]:
+    """One deployment prepared by the real commands (migrate, load-reference, load-demo) per test process;
+    every server of the run starts from a copy of it (a file copy on SQLite, ``CREATE DATABASE ...
+    TEMPLATE`` on PostgreSQL) instead of migrating again. It is removed when the process ends."""
+    if _TEMPLATE:
+        return _TEMPLATE
+    import atexit
+    import shutil
+    import tempfile
+
+    var = Path(tempfile.mkdtemp(prefix="siaga-template-"))
+    env = _base_env(var)
+    database = None
+    if os.environ.get("SIAGA_TEST_DATABASE_URL"):
+        database = f"siaga_template{_worker_suffix()}_{os.getpid()}"
+        with _admin_connection() as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {database}")
-        env["SIAGA_DATABASE_URL"] = f"{base}/{database}"
+        env["SIAGA_DATABASE_URL"] = os.environ["SIAGA_TEST_DATABASE_URL"].rpartition("/")[0] + "/" + database
     for command in (["migrate", "--noinput"], ["load-reference"], ["load-demo"]):
         result = subprocess.run([*SIAGA, *command], env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, (command, result.stdout, result.stderr)
+
+    def remove() -> None:
+        shutil.rmtree(var, ignore_errors=True)
+        if database:
+            with contextlib.suppress(Exception), _admin_connection() as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+    atexit.register(remove)
+    _TEMPLATE.update(var=var, database=database)
+    return _TEMPLATE
+
+
+def prepared_env(var: Path, database: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for a fresh deployment in ``var``, migrated and loaded with Cilegon's reference data and the
+    demo logins (a copy of the run's template); ``database`` names a PostgreSQL database in the PG pass."""
+    import shutil
+
+    template = _template()
+    env = _base_env(var, extra)
+    shutil.copytree(template["var"], var, dirs_exist_ok=True)
+    if template["database"]:
+        database += _worker_suffix()
+        with _admin_connection() as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {database} TEMPLATE {template['database']}")
+        env["SIAGA_DATABASE_URL"] = os.environ["SIAGA_TEST_DATABASE_URL"].rpartition("/")[0] + "/" + database
     return env
 
 
@@ -173,6 +228,24 @@ class SseReader:
             message = self.messages.get(timeout=remaining)
             if message["topic"] == topic and (where is None or where(message["data"])):
                 return message
+
+    def until(self, topic: str, where: Any = None, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Every message up to and including the next of ``topic`` (matching ``where``): a stream keeps the
+        order of publication, so whatever was published before that one is in the list, and nothing
+        has to be waited for by the clock."""
+        seen: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no {topic} message within {timeout} s (saw {[m['topic'] for m in seen]})")
+            try:
+                message = self.messages.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            seen.append(message)
+            if message["topic"] == topic and (where is None or where(message["data"])):
+                return seen
 
     def drain(self, seconds: float) -> list[dict[str, Any]]:
         time.sleep(seconds)
