@@ -25,6 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import result  # noqa: E402
+
 PG_URL = os.environ.get("SIAGA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 
@@ -111,13 +114,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
-def arguments(doc: str | None) -> argparse.Namespace:
-    """--runs, --intervals and --db of the latency benchmarks; the database is set up and named."""
+def arguments(doc: str | None, smoke: dict[str, object] | None = None) -> argparse.Namespace:
+    """--runs, --intervals, --db and --smoke of the latency benchmarks; the database is set up and named."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--intervals", default="1,5", help="poll intervals in seconds, comma-separated")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--smoke", action="store_true", help="a few runs, in seconds: the benchmark still works")
     args = parser.parse_args()
+    if args.smoke:
+        for name, value in (smoke or {"runs": 5, "intervals": "1"}).items():
+            setattr(args, name, value)
     setup(args.db)
     print(f"database: {args.db}; runs per interval: {args.runs}")
     return args
@@ -133,6 +140,8 @@ def main() -> None:
         goal = interval * 1000 + 200
         print(f"{interval:>12g}s {p50:>8.0f} {p99:>8.0f} {max(latencies) * 1000:>8.0f} {goal:>12.0f} "
               f"{'yes' if p99 <= goal else 'NO':>4}")
+        result("alert_latency", f"feed to alert committed, poll {interval:g} s, p99", p99, "ms", goal=goal,
+               runs=len(latencies), p50=p50, max=max(latencies) * 1000)
 
 
 if __name__ == "__main__":

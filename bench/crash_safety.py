@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import result
 from cti_ingest import PG_URL, SIAGA, free_port, prepare
 
 TYPES = (("offered", {"line": "112"}), ("answered", {"agent": "2001"}), ("ended", {"cause": "normal"}))
@@ -209,7 +210,10 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--nodes", choices=["1", "2", "both"], default="1",
                         help="servers on one database (2: two nodes behind a balancer; PostgreSQL only)")
+    parser.add_argument("--smoke", action="store_true", help="one kill after 1 s, SQLite: the benchmark still works")
     args = parser.parse_args()
+    if args.smoke:
+        args.clients, args.kills, args.interval, args.db, args.nodes = 4, 1, 1.0, "sqlite", "1"
     runs = [(db, n) for db in (["sqlite", "postgres"] if args.db == "both" else [args.db])
             for n in ([1, 2] if args.nodes == "both" else [int(args.nodes)]) if n == 1 or db == "postgres"]
     rows = [run_one(db, args.workers or (1 if db == "sqlite" else 2), args.clients, args.kills, args.interval, n)
@@ -226,6 +230,10 @@ def main() -> None:
               f"{r['resend_other']:>12}  {r['audit']}")
     print(f"({os.cpu_count()} cores, {sys.version.split()[0]}; PostgreSQL at {PG_URL}; load generator on the same "
           "machine; 'retries' counts requests a kill cut off or refused, each sent again until acknowledged)")
+    for r in rows:
+        where = f"{r['db']}, {r['nodes']} node(s), {r['kills']} kill -9"
+        result("crash_safety", f"acknowledged CTI events lost, {where}", r["lost"], "events", goal=0,
+               duplicated=r["duplicated"], acknowledged=r["acknowledged"], audit=r["audit"])
     if any(r["lost"] or r["duplicated"] or r["resend_other"] or r["audit"] != "intact" for r in rows):
         sys.exit(1)
 

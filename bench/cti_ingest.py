@@ -38,6 +38,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import result  # noqa: E402
+
 SIAGA = [sys.executable, "-m", "siaga.cli"]
 PG_URL = os.environ.get("SIAGA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
@@ -260,7 +263,10 @@ def main() -> None:
                              "next request as soon as the last is answered (closed loop, the machine's maximum)")
     parser.add_argument("--nodes", choices=["1", "2", "both"], default="1",
                         help="servers on one database (2: two nodes, the clients spread over them; PostgreSQL only)")
+    parser.add_argument("--smoke", action="store_true", help="3 s, 4 clients, SQLite: the benchmark still works")
     args = parser.parse_args()
+    if args.smoke:
+        args.duration, args.clients, args.db, args.nodes, args.poison = 3.0, 4, "sqlite", "1", 0
     rows = []
     for db in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
         for nodes in ([1, 2] if args.nodes == "both" else [int(args.nodes)]):
@@ -284,6 +290,12 @@ def main() -> None:
               f"{r['db_ms']:>12.2f} {r['poison_refused']:>10} "
               f"{r['poison_5xx']:>10}")
     print(f"({os.cpu_count()} cores, {sys.version.split()[0]}, load generator on the same machine)")
+    for r in rows:
+        where = f"{r['db']}, {r['nodes']} node(s), {r['clients']} clients, {r['offered']} offered"
+        result("cti_ingest", f"CTI events stored, {where}", r["events_per_s"], "events/s", higher_is_better=True,
+               p50_ms=r["p50_ms"], p99_ms=r["p99_ms"], errors=r["errors"])
+        if r["errors"]:
+            sys.exit(1)
 
 
 if __name__ == "__main__":
