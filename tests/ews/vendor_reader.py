@@ -1,4 +1,4 @@
-"""An independent reading of EWS transport streams, as the receivers of ../shared/EWS-RECEIVERS.md do.
+"""An independent reading of EWS transport streams, as the receivers named in docs/decisions/0013 do.
 
 Written from that document (the MStar Chakra3 disassembly and MediaTek's structs), not from siaga.ews: it
 has its own packet parser, CRC and section gathering, so that a mistake in our encoder and the same mistake
@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 AWAS, SIAGA, WASPADA = 1, 2, 3
+PIDS = (0x0000, 0x0080)  # the PAT, and the EWS PID
 NAMES = {AWAS: "AWAS", SIAGA: "SIAGA", WASPADA: "WASPADA"}
 
 
@@ -34,28 +35,42 @@ def crc32(data: bytes) -> int:
 
 def sections_of(stream: bytes, pids: tuple[int, ...]) -> list[tuple[int, bytes]]:
     """(pid, section) for every whole, CRC-correct long-form section on ``pids``, in stream order."""
-    out: list[tuple[int, bytes]] = []
-    pending: dict[int, bytearray] = {}
-    for at in range(0, len(stream) - 187, 188):
-        packet = stream[at:at + 188]
-        if packet[0] != 0x47 or packet[1] & 0x80:
-            continue
-        pid = ((packet[1] & 0x1F) << 8) | packet[2]
-        if pid not in pids or not (packet[3] >> 4) & 1:
-            continue
-        payload = packet[4:]
-        if (packet[3] >> 4) & 2:
-            payload = payload[1 + payload[0]:]
-        if packet[1] & 0x40:
-            pointer = payload[0]
-            if pid in pending:
-                pending[pid] += payload[1:1 + pointer]
-                _drain(pid, pending, out)
-            pending[pid] = bytearray(payload[1 + pointer:])
-        elif pid in pending:
-            pending[pid] += payload
-        _drain(pid, pending, out)
-    return out
+    return Splitter(pids).feed(stream)
+
+
+class Splitter:
+    """Sections out of a transport stream that arrives in pieces (UDP datagrams of whole packets): what a
+    packet leaves unfinished waits for the next piece."""
+
+    def __init__(self, pids: tuple[int, ...]) -> None:
+        self.pids = pids
+        self.pending: dict[int, bytearray] = {}
+        self.rest = b""
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        stream, out, pending = self.rest + data, [], self.pending
+        whole = len(stream) - len(stream) % 188
+        self.rest = stream[whole:]
+        for at in range(0, whole, 188):
+            packet = stream[at:at + 188]
+            if packet[0] != 0x47 or packet[1] & 0x80:
+                continue
+            pid = ((packet[1] & 0x1F) << 8) | packet[2]
+            if pid not in self.pids or not (packet[3] >> 4) & 1:
+                continue
+            payload = packet[4:]
+            if (packet[3] >> 4) & 2:
+                payload = payload[1 + payload[0]:]
+            if packet[1] & 0x40:
+                pointer = payload[0]
+                if pid in pending:
+                    pending[pid] += payload[1:1 + pointer]
+                    _drain(pid, pending, out)
+                pending[pid] = bytearray(payload[1 + pointer:])
+            elif pid in pending:
+                pending[pid] += payload
+            _drain(pid, pending, out)
+        return out
 
 
 def _drain(pid: int, pending: dict[int, bytearray], out: list[tuple[int, bytes]]) -> None:
@@ -134,16 +149,21 @@ class VendorBox:
         self.screen = Screen()
 
     def read(self, stream: bytes) -> Screen:
-        for pid, section in sections_of(stream, (0x0000, 0x0080)):
-            if pid == 0x0000 and section[0] == 0x00:
-                body = section[8:-4]
-                entries = [(body[i] << 8 | body[i + 1], (body[i + 2] & 0x1F) << 8 | body[i + 3])
-                           for i in range(0, len(body) - 3, 4)]
-                self.watching = any(0x038F in entry for entry in entries)
-                if not self.watching:
-                    self._clear()
-            elif pid == 0x0080 and self.watching and section[0] == 0x80 and section[1] & 0x80:
-                self._section(section)
+        for pid, section in sections_of(stream, PIDS):
+            self.take(pid, section)
+        return self.screen
+
+    def take(self, pid: int, section: bytes) -> Screen:
+        """One whole section of the PAT or the EWS PID (as :class:`Splitter` gives them); what is shown after it."""
+        if pid == 0x0000 and section[0] == 0x00:
+            body = section[8:-4]
+            entries = [(body[i] << 8 | body[i + 1], (body[i + 2] & 0x1F) << 8 | body[i + 3])
+                       for i in range(0, len(body) - 3, 4)]
+            self.watching = any(0x038F in entry for entry in entries)
+            if not self.watching:
+                self._clear()
+        elif pid == 0x0080 and self.watching and section[0] == 0x80 and section[1] & 0x80:
+            self._section(section)
         return self.screen
 
     def _section(self, section: bytes) -> None:
