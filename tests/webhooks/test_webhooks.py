@@ -12,6 +12,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from siaga.core import outbox
 from siaga.incidents import actions
 from siaga.webhooks import tasks
 from siaga.webhooks.models import Attempt, Delivery, Webhook
@@ -119,10 +120,12 @@ def test_retries_with_backoff_until_delivered(actors: Any) -> None:
         assert tasks.deliver_due(now) == 1
         delivery = Delivery.objects.get()
         assert (delivery.status, delivery.attempts) == ("retrying", 1)
-        assert delivery.next_attempt_at == now + tasks.BACKOFF[0]
-        assert tasks.deliver_due(now + timedelta(seconds=5)) == 0  # not due yet
-        assert tasks.deliver_due(now + timedelta(seconds=11)) == 1
-        assert tasks.deliver_due(now + timedelta(seconds=11) + tasks.BACKOFF[1]) == 1
+        first, second = outbox.POLICY.backoff[:2]
+        assert delivery.next_attempt_at == now + first
+        assert tasks.deliver_due(now + first - timedelta(seconds=1)) == 0  # not due yet
+        assert tasks.deliver_due(now + first) == 1
+        assert tasks.deliver_due(now + first + second - timedelta(seconds=1)) == 0
+        assert tasks.deliver_due(now + first + second) == 1
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts) == ("delivered", 3)
         assert list(delivery.attempt_rows.values_list("status_code", flat=True)) == [500, 503, 200]
@@ -135,11 +138,11 @@ def test_unreachable_receiver_gives_up(actors: Any) -> None:
     Webhook.objects.create(name="gone", url="http://127.0.0.1:9/nowhere", topics="incident.created")
     fire(actors["operator"])
     moment = timezone.now()
-    for _ in range(tasks.MAX_ATTEMPTS):
+    for _ in range(outbox.POLICY.max_attempts):
         moment += timedelta(hours=4)
         tasks.deliver_due(moment)
     delivery = Delivery.objects.get()
-    assert delivery.status == "gave_up" and delivery.attempts == tasks.MAX_ATTEMPTS
+    assert delivery.status == "gave_up" and delivery.attempts == outbox.POLICY.max_attempts
     assert "ConnectError" in delivery.last_error
     assert tasks.deliver_due(moment + timedelta(days=1)) == 0
     assert tasks.resend([delivery.pk]) == 1
@@ -160,7 +163,7 @@ def test_a_lost_worker_is_replaced_after_the_lease(actors: Any, receiver: Receiv
     now = timezone.now()
     Delivery.objects.update(status="sending", lease_until=now + timedelta(seconds=30))
     assert tasks.deliver_due(now) == 0
-    assert tasks.deliver_due(now + tasks.LEASE) == 1
+    assert tasks.deliver_due(now + outbox.POLICY.lease) == 1
     assert Delivery.objects.get().status == "delivered"
 
 

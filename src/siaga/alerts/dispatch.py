@@ -1,7 +1,8 @@
-"""Sending alert deliveries: claim what is due, send it through its channel, back off on failure.
+"""Sending alert deliveries, the outbox's ``alerts`` lane (:mod:`siaga.core.outbox`): claim what is due, send it
+through its channel, try again by the outbox's policy on failure.
 
-A worker holds a delivery for ``LEASE`` while it sends. Sent deliveries are never sent again by the
-dispatcher (the row is unique per alert, channel and target); only an admin's resend queues one again.
+A worker holds a delivery for the policy's lease while it sends. Sent deliveries are never sent again by
+the dispatcher (the row is unique per alert, channel and target); only an admin's resend queues one again.
 If a worker dies between sending and recording, the lease runs out and the delivery is sent once more:
 at least once, which MQTT (retained, same payload), webhooks (same ``X-Siaga-Delivery``) and the WAV
 (same file) absorb; an e-mail could arrive twice in that case only.
@@ -10,24 +11,19 @@ at least once, which MQTT (retained, same payload), webhooks (same ``X-Siaga-Del
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.db import close_old_connections, connection, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
 from siaga.alerts import actions, channels
 from siaga.alerts.channels import ChannelError
 from siaga.alerts.models import Alert, Delivery, DeliveryAttempt, DeliveryStatus
-from siaga.core import rawsql
+from siaga.core import outbox, rawsql
 
 log = logging.getLogger("siaga.alerts")
-BACKOFF = [timedelta(seconds=s) for s in (2, 5, 15, 30, 60, 120, 300, 600, 1800)]
-MAX_ATTEMPTS = len(BACKOFF) + 1
-LEASE = timedelta(seconds=120)
 
 
 def own_lanes() -> list[str]:
@@ -37,22 +33,22 @@ def own_lanes() -> list[str]:
 
 
 def _claim(now: datetime, limit: int, channel_names: tuple[str, ...] | None = None) -> list[Delivery]:
-    with transaction.atomic():
-        due = Delivery.objects.filter(
-            Q(status__in=[DeliveryStatus.QUEUED, DeliveryStatus.RETRYING], next_attempt_at__lte=now)
-            | Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
-        ).order_by("next_attempt_at", "id")
-        if channel_names is not None:
-            due = due.filter(channel__in=channel_names)
-        else:
-            due = due.exclude(channel__in=own_lanes())
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        claimed = list(due[:limit])
-        if claimed:
-            Delivery.objects.filter(pk__in=[d.pk for d in claimed]).update(
-                status=DeliveryStatus.SENDING, lease_until=now + LEASE)
-        return claimed
+    rows = Delivery.objects.all()
+    if channel_names is not None:
+        rows = rows.filter(channel__in=channel_names)
+    else:
+        rows = rows.exclude(channel__in=own_lanes())
+    return outbox.claim(rows, due=[DeliveryStatus.QUEUED, DeliveryStatus.RETRYING], sending=DeliveryStatus.SENDING,
+                        now=now, limit=limit)
+
+
+def _apply(delivery: Delivery, number: int, error: str, moment: datetime) -> None:
+    """The outbox's verdict on try ``number`` written onto ``delivery`` (not saved)."""
+    verdict = outbox.after(number, error, moment)
+    if verdict.state == "retry":
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.RETRYING, verdict.at  # type: ignore[assignment]
+    elif verdict.state == "gave_up":
+        delivery.status = DeliveryStatus.GAVE_UP
 
 
 def _record(delivery: Delivery, moment: datetime, error: str, result: dict[str, object], duration_ms: int = 0,
@@ -63,13 +59,15 @@ def _record(delivery: Delivery, moment: datetime, error: str, result: dict[str, 
         update["first_attempt_at"] = moment
     if not error:
         update.update(status=DeliveryStatus.SENT, sent_at=timezone.now(), result=result)
-    elif number >= MAX_ATTEMPTS:
-        update.update(status=DeliveryStatus.GAVE_UP)
-        log.error("alert delivery %s:%s gave up after %d attempts: %s", delivery.channel, delivery.target, number,
-                  error)
     else:
-        update.update(status=DeliveryStatus.RETRYING, next_attempt_at=moment + BACKOFF[number - 1])
-        log.warning("alert delivery %s:%s failed (attempt %d): %s", delivery.channel, delivery.target, number, error)
+        _apply(delivery, number, error, moment)
+        update.update(status=delivery.status, next_attempt_at=delivery.next_attempt_at)
+        if delivery.status == DeliveryStatus.GAVE_UP:
+            log.error("alert delivery %s:%s gave up after %d attempts: %s", delivery.channel, delivery.target,
+                      number, error)
+        else:
+            log.warning("alert delivery %s:%s failed (attempt %d): %s", delivery.channel, delivery.target, number,
+                        error)
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(**update)
         # one row per try (a lease that ran out and a retry by another worker: the same number is one try)
@@ -135,10 +133,8 @@ def _send_batch(channel: Any, deliveries: list[Delivery], alerts: dict[int, Aler
             delivery.status, delivery.result = DeliveryStatus.SUPERSEDED, result
         elif not error:
             delivery.status, delivery.sent_at, delivery.result = DeliveryStatus.SENT, sent_at, result
-        elif number >= MAX_ATTEMPTS:
-            delivery.status = DeliveryStatus.GAVE_UP
         else:
-            delivery.status, delivery.next_attempt_at = DeliveryStatus.RETRYING, moment + BACKOFF[number - 1]
+            _apply(delivery, number, error, moment)
         rows.append(delivery)
         attempts.append({"delivery": delivery.pk, "number": number, "at": started, "ok": not error,
                          "error": error[:500], "duration_ms": duration, "result": result if not error else {}})
@@ -168,33 +164,14 @@ def reconcile() -> None:
             log.exception("channel %s crashed reconciling its state", channel.name)
 
 
-class Dispatcher(threading.Thread):
-    """Background sender inside `siaga serve` (or `siaga worker`): woken when deliveries are queued."""
+def sweep() -> None:
+    """Every half minute beside the sending: warnings past their expiry end, channels reconcile their state."""
+    actions.expire_threads()
+    reconcile()
 
-    def __init__(self, interval: float = 1.0) -> None:
-        super().__init__(name="siaga-alerts", daemon=True)
-        self.interval = interval
-        self.stopping = threading.Event()
-        self.wake = threading.Event()
-        actions.on_new_deliveries(self.wake.set)
 
-    def run(self) -> None:
-        last_sweep = 0.0
-        while not self.stopping.is_set():
-            self.wake.clear()
-            try:
-                sent = send_due()
-                if timezone.now().timestamp() - last_sweep > 30:
-                    actions.expire_threads()
-                    reconcile()
-                    last_sweep = timezone.now().timestamp()
-            except Exception:
-                log.exception("alert dispatcher loop failed")
-                close_old_connections()
-                sent = 0
-            if not sent:
-                self.wake.wait(self.interval)
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
+def lane(interval: float = 1.0) -> outbox.Lane:
+    """The ``alerts`` lane of the outbox (the ``dissemination`` role), woken when deliveries are queued."""
+    worker = outbox.Lane("alerts", send_due, interval=interval, every=[(30.0, sweep)])
+    actions.on_new_deliveries(worker.wake)
+    return worker

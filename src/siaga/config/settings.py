@@ -105,6 +105,12 @@ NODE_NAME = env.str("NODE_NAME", "")  # how this node shows in /readyz, the metr
 LEASE_SECONDS = env.float("LEASE_SECONDS", 6.0)
 if LEASE_SECONDS < 2:
     raise ImproperlyConfigured(f"SIAGA_LEASE_SECONDS is {LEASE_SECONDS:g}; a lease needs 2 s or more to be renewed")
+# The outbox (siaga.core.outbox): a worker holds a row it is sending this long; a row whose worker died is sent
+# again after it. Longer than any channel's own time-out (webhooks 10 s), or a slow send is sent twice.
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", 120.0)
+if OUTBOX_LEASE_SECONDS < 15:
+    raise ImproperlyConfigured(f"SIAGA_OUTBOX_LEASE_SECONDS is {OUTBOX_LEASE_SECONDS:g}; it must be 15 s or more "
+                               "(longer than a webhook's 10 s time-out)")
 
 # Hazard feeds (siaga.hazards.poller). BMKG allows about 60 requests a minute per address: three feeds every
 # 5 s is 36. SIAGA_INATEWS_FEEDS has no default: its address comes with the BMKG agreement.

@@ -53,19 +53,19 @@ class Role:
 
 
 def _webhooks(guard: Guard) -> list[Any]:
-    from siaga.webhooks.tasks import Worker
+    from siaga.webhooks import tasks
 
-    worker = Worker()
+    worker = tasks.lane()
     worker.start()
     return [worker]
 
 
 def _dissemination(guard: Guard) -> list[Any]:
-    from siaga.alerts.dispatch import Dispatcher
+    from siaga.alerts import dispatch
 
-    dispatcher = Dispatcher()
-    dispatcher.start()
-    return [dispatcher]
+    worker = dispatch.lane()
+    worker.start()
+    return [worker]
 
 
 def _pollers(guard: Guard) -> list[Any]:
@@ -90,12 +90,12 @@ def _carousel(guard: Guard) -> list[Any]:
 
 def _sms(guard: Guard) -> list[Any]:
     from siaga.sms import gateway
-    from siaga.sms.sender import SmsSender
+    from siaga.sms import sender as sms_sender
 
     if not gateway.configured():
         log.error("the sms role needs SIAGA_SMS_SENDSMS_URL (the gateway's sendsms interface)")
         return []
-    sender = SmsSender(guard=guard)
+    sender = sms_sender.lane(guard=guard)
     sender.start()
     log.info("SMS through %s at most %g a second", settings.SMS_SENDSMS_URL, settings.SMS_RATE)
     return [sender]

@@ -5,8 +5,8 @@ rows in the transaction of the change that causes them (a dispatch exists if and
 queued). Warnings are alert deliveries (one per subscriber, :mod:`siaga.sms.channel`); each try of each is a
 message row too. :func:`submit` hands a batch to the gateway, ``SIAGA_SMS_CONCURRENCY`` requests at a time
 and at most ``SIAGA_SMS_RATE`` a second; nothing in that is a database write, which comes after, in a few
-statements for the whole batch. A gateway that does not answer or answers 5xx is tried again with backoff
-(a new row per try); a 4xx refusal is final.
+statements for the whole batch. A gateway that does not answer or answers 5xx is tried again by the
+outbox's retry policy (:mod:`siaga.core.outbox`; a new row per try); a 4xx refusal is final.
 """
 
 from __future__ import annotations
@@ -14,20 +14,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from siaga.core import rawsql
+from siaga.core import outbox, rawsql
 from siaga.formats import gsm
 from siaga.sms import gateway
 from siaga.sms.models import Message, MessageStatus
 
 log = logging.getLogger("siaga.sms")
-BACKOFF = [timedelta(seconds=s) for s in (5, 15, 60, 300, 900, 1800)]
-MAX_ATTEMPTS = len(BACKOFF) + 1
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -99,11 +97,12 @@ def send_queued(limit: int = 100, now: datetime | None = None) -> int:
         answer = answers[message.pk]
         if answer.accepted:
             continue
-        if answer.retry and message.attempt < MAX_ATTEMPTS:
+        verdict = outbox.after(message.attempt, answer.text or "not answered", moment)
+        if answer.retry and verdict.state == "retry":
             retries.append(Message(purpose=message.purpose, to=message.to, text=message.text,
                                    encoding=message.encoding, parts=message.parts, attempt=message.attempt + 1,
                                    dispatch_id=message.dispatch_id, reply_to_id=message.reply_to_id,
-                                   due_at=moment + BACKOFF[message.attempt - 1]))
+                                   due_at=verdict.at))
             log.warning("SMS to %s not handed to the gateway (try %d): %s", message.to, message.attempt, answer.text)
         else:
             log.error("SMS to %s refused by the gateway (try %d): %s", message.to, message.attempt, answer.text)

@@ -9,14 +9,13 @@ holds its lease), so the rate is the deployment's, not each node's.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import close_old_connections, connections
 
 from siaga.alerts import actions
 from siaga.alerts import dispatch as alert_dispatch
+from siaga.core.outbox import Lane
 from siaga.sms import outbox
 
 log = logging.getLogger("siaga.sms")
@@ -37,31 +36,10 @@ def send_round(guard: Callable[[], bool] = lambda: True) -> int:
     return done
 
 
-class SmsSender(threading.Thread):
-    def __init__(self, guard: Callable[[], bool] = lambda: True, interval: float = 1.0) -> None:
-        super().__init__(name="siaga-sms", daemon=True)
-        self.guard = guard
-        self.interval = interval
-        self.stopping = threading.Event()
-        self.wake = threading.Event()
-        outbox.on_queued(self.wake.set)
-        actions.on_new_deliveries(self.wake.set)
-
-    def run(self) -> None:
-        try:
-            while not self.stopping.is_set():
-                self.wake.clear()
-                try:
-                    done = send_round(self.guard)
-                except Exception:
-                    log.exception("SMS sender round failed")
-                    close_old_connections()
-                    done = 0
-                if not done:
-                    self.wake.wait(self.interval)
-        finally:
-            connections.close_all()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
+def lane(guard: Callable[[], bool] = lambda: True, interval: float = 1.0) -> Lane:
+    """The ``sms`` lane of the outbox (the ``sms`` role, one node's), woken when messages or SMS deliveries are
+    queued."""
+    worker = Lane("sms", lambda: send_round(guard), interval=interval, guard=guard)
+    outbox.on_queued(worker.wake)
+    actions.on_new_deliveries(worker.wake)
+    return worker

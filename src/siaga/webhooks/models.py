@@ -56,7 +56,7 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Delivery(models.Model):
-    """One event for one webhook: sent until the receiver answers 2xx, with backoff, at most ``MAX_ATTEMPTS``."""
+    """One event for one webhook: sent until the receiver answers 2xx, tried again by the outbox's policy."""
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event_id = models.UUIDField(_("ID peristiwa"), default=uuid.uuid4, editable=False)

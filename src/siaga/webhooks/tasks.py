@@ -1,8 +1,9 @@
-"""Sending webhook deliveries: claim what is due, POST it signed, record every attempt, back off on failure.
+"""Sending webhook deliveries, the outbox's ``webhooks`` lane (:mod:`siaga.core.outbox`): claim what is due, POST
+it signed, record every attempt, try again by the outbox's policy on failure.
 
-Delivery is at least once: a worker holds a delivery for ``LEASE`` while sending; if it dies, the lease
-runs out and another worker sends again. Receivers deduplicate with ``X-Siaga-Delivery`` (the event id).
-On PostgreSQL several workers claim with ``SELECT ... FOR UPDATE SKIP LOCKED``; SQLite has one writer.
+Delivery is at least once: a worker holds a delivery for the policy's lease while sending; if it dies, the
+lease runs out and another worker sends again. Receivers deduplicate with ``X-Siaga-Delivery`` (the event
+id). On PostgreSQL several workers claim with ``SELECT ... FOR UPDATE SKIP LOCKED``; SQLite has one writer.
 
 The body is the JSON payload; headers: ``X-Siaga-Event`` (topic), ``X-Siaga-Delivery`` (event id),
 ``X-Siaga-Timestamp`` (Unix seconds) and ``X-Siaga-Signature: sha256=<hex>``, the HMAC-SHA256 of
@@ -17,36 +18,23 @@ import json
 import logging
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
-from django.db import close_old_connections, connection, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
+from siaga.core import outbox
 from siaga.core.auth import sign
 from siaga.webhooks.models import Attempt, Delivery, DeliveryStatus
 
 log = logging.getLogger("siaga.webhooks")
-BACKOFF = [timedelta(seconds=s) for s in (10, 30, 120, 600, 1800, 3600, 3 * 3600)]
-MAX_ATTEMPTS = len(BACKOFF) + 1
-LEASE = timedelta(seconds=60)
 TIMEOUT = 10.0
 
 
 def _claim(now: datetime, limit: int) -> list[Delivery]:
-    with transaction.atomic():
-        due = Delivery.objects.filter(
-            Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], next_attempt_at__lte=now)
-            | Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
-        ).select_related("webhook").order_by("next_attempt_at", "id")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True, of=("self",))
-        claimed = list(due[:limit])
-        if claimed:
-            Delivery.objects.filter(pk__in=[d.pk for d in claimed]).update(
-                status=DeliveryStatus.SENDING, lease_until=now + LEASE)
-        return claimed
+    return outbox.claim(Delivery.objects.select_related("webhook"), due=[DeliveryStatus.PENDING,
+                        DeliveryStatus.RETRYING], sending=DeliveryStatus.SENDING, now=now, limit=limit)
 
 
 def _send(delivery: Delivery, client: httpx.Client) -> tuple[int | None, str, int]:
@@ -85,14 +73,15 @@ def deliver_due(now: datetime | None = None, limit: int = 50, client: httpx.Clie
                 Attempt.objects.create(delivery=delivery, number=number, at=timezone.now(), status_code=status_code,
                                        error=error, duration_ms=duration)
                 update: dict[str, object] = {"attempts": number, "lease_until": None, "last_error": error}
-                if not error:
+                verdict = outbox.after(number, error, moment)
+                if verdict.state == "done":
                     update.update(status=DeliveryStatus.DELIVERED, delivered_at=timezone.now())
-                elif number >= MAX_ATTEMPTS:
+                elif verdict.state == "gave_up":
                     update.update(status=DeliveryStatus.GAVE_UP)
                     log.error("webhook %s gave up on %s after %d attempts: %s", delivery.webhook, delivery.event_id,
                               number, error)
                 else:
-                    update.update(status=DeliveryStatus.RETRYING, next_attempt_at=moment + BACKOFF[number - 1])
+                    update.update(status=DeliveryStatus.RETRYING, next_attempt_at=verdict.at)
                 Delivery.objects.filter(pk=delivery.pk).update(**update)
     finally:
         if own_client:
@@ -106,22 +95,20 @@ def resend(delivery_ids: list[int]) -> int:
         status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), lease_until=None)
 
 
-class Worker(threading.Thread):
-    """Background sender inside `siaga serve` (or `siaga worker`): polls for due deliveries."""
+class _Sender:
+    """The lane's work: one HTTP client kept open between rounds (keep-alive to the receivers)."""
 
-    def __init__(self, interval: float = 1.0) -> None:
-        super().__init__(name="siaga-webhooks", daemon=True)
-        self.interval = interval
-        self.stopping = threading.Event()
+    def __init__(self) -> None:
+        self.client: httpx.Client | None = None
+        self.lock = threading.Lock()
 
-    def run(self) -> None:
-        with httpx.Client(timeout=TIMEOUT) as client:
-            while not self.stopping.is_set():
-                try:
-                    sent = deliver_due(client=client)
-                except Exception:
-                    log.exception("webhook worker loop failed")
-                    close_old_connections()
-                    sent = 0
-                if not sent:
-                    self.stopping.wait(self.interval)
+    def __call__(self) -> int:
+        with self.lock:
+            if self.client is None:
+                self.client = httpx.Client(timeout=TIMEOUT)
+            return deliver_due(client=self.client)
+
+
+def lane(interval: float = 1.0) -> outbox.Lane:
+    """The ``webhooks`` lane of the outbox (the ``webhooks`` role)."""
+    return outbox.Lane("webhooks", _Sender(), interval=interval)
