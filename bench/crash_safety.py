@@ -17,7 +17,20 @@ up. After the load, every acknowledged event is sent once more. Printed:
 - resend: the answers to the re-send (all must be 200 duplicate: a 201 is an acknowledged event that was lost);
 - audit: whether `siaga audit verify` finds the audit chain intact after the kills.
 
+With ``--deliveries`` the same is done to the outbox (siaga.core.outbox): a webhook receiver (an HTTP server
+in this process, answering 200 after 20 ms) is subscribed to incident events, and the clients open incidents
+through the API (each with its ``client_ref``, retried until acknowledged, as a console does), while every
+server process is killed K times. After the load the outbox is given time to finish (the lease is set to
+15 s), and the receiver's log is counted:
+
+- acknowledged: incidents the API acknowledged;
+- lost: acknowledged incidents whose ``incident.created`` never reached the receiver (must be 0);
+- duplicated: incidents opened twice, or whose event reached the receiver under two delivery ids (must be 0);
+- re-sent: deliveries the receiver got more than once under the same ``X-Siaga-Delivery`` id (a kill between
+  the receiver's answer and the outbox's record of it: at least once, and the id lets a receiver drop it).
+
     .venv/bin/python bench/crash_safety.py [--clients 12] [--kills 4] [--interval 4] [--db both] [--nodes 1|2|both]
+                                           [--deliveries]
 """
 
 from __future__ import annotations
@@ -201,6 +214,151 @@ def run_one(db: str, workers: int, clients: int, kills: int, interval: float, no
     }
 
 
+class Receiver:
+    """A webhook receiver on loopback: logs (delivery id, topic, incident id) of every POST, answers 200."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        log: list[tuple[str, str, int]] = []
+        self.log = log
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                time.sleep(0.02)  # a receiver's own work: a kill can fall between its answer and our record
+                log.append((self.headers["X-Siaga-Delivery"], body.get("topic", ""),
+                            int((body.get("data") or {}).get("id") or 0)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+async def open_incident(port: int, token: str, ref: str) -> tuple[int, int]:
+    """POST /api/v1/incidents with ``client_ref`` on its own connection: (status, incident id or 0)."""
+    body = json.dumps({"category": "kebakaran", "lat": -6.0171, "lon": 106.0556, "client_ref": ref,
+                       "description": f"uji crash {ref}"}).encode()
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 2)
+    try:
+        writer.write((f"POST /api/v1/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                      f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                      ).encode() + body)
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        status = int(head[9:12])
+        rest = await asyncio.wait_for(reader.read(), 10)
+        return status, int(json.loads(rest).get("id", 0)) if status in (200, 201) else 0
+    finally:
+        writer.close()
+
+
+async def incident_load(servers: list[Server], token: str, clients: int, kills: int, interval: float
+                        ) -> tuple[dict[str, int], int]:
+    acknowledged: dict[str, int] = {}
+    retries = 0
+    stopping = False
+
+    async def client(number: int) -> None:
+        nonlocal retries
+        serial = 0
+        while not stopping:
+            serial += 1
+            ref = f"crash-{number}-{serial}"
+            attempt = 0
+            while True:
+                server = servers[(number + attempt) % len(servers)]
+                attempt += 1
+                try:
+                    status, incident = await open_incident(server.port, token, ref)
+                except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+                    status, incident = 0, 0
+                if status in (200, 201):
+                    acknowledged[ref] = incident
+                    break
+                if 400 <= status < 500:
+                    raise RuntimeError(f"{ref}: refused with {status}")
+                retries += 1
+                await asyncio.sleep(0.2)
+
+    tasks = [asyncio.create_task(client(i)) for i in range(clients)]
+    for kill in range(kills):
+        await asyncio.sleep(interval)
+        server = servers[kill % len(servers)]
+        server.kill()
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(server.start)
+    await asyncio.sleep(interval)
+    stopping = True
+    await asyncio.gather(*tasks)
+    return acknowledged, retries
+
+
+def outbox_open(env: dict[str, str]) -> int:
+    """Webhook deliveries not yet delivered (or given up), read in the database."""
+    query = "SELECT COUNT(*) FROM webhooks_delivery WHERE status NOT IN ('delivered', 'gave_up')"
+    if "SIAGA_DATABASE_URL" in env:
+        import psycopg
+
+        with psycopg.connect(env["SIAGA_DATABASE_URL"]) as conn:
+            return int(conn.execute(query).fetchone()[0])  # type: ignore[index]
+    with sqlite3.connect(Path(env["SIAGA_VAR_DIR"]) / "siaga.sqlite3") as conn:
+        return int(conn.execute(query).fetchone()[0])
+
+
+def run_deliveries(db: str, workers: int, clients: int, kills: int, interval: float, nodes: int = 1
+                   ) -> dict[str, Any]:
+    receiver = Receiver()
+    with tempfile.TemporaryDirectory(prefix="siaga-crash-outbox-") as tmp:
+        env = prepare(db, Path(tmp))
+        env["SIAGA_OUTBOX_LEASE_SECONDS"] = "15"
+        for command in (["load-demo"],
+                        ["shell", "-c", "from siaga.webhooks.models import Webhook; Webhook.objects.create("
+                                        f"name='bench', url='{receiver.url}', topics='incident.created')"]):
+            subprocess.run([*SIAGA, *command], env=env, check=True, capture_output=True)
+        token = subprocess.run([*SIAGA, "token", "create", "operator", "--name", "bench-crash"], env=env, check=True,
+                               capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        servers = [Server({**env, "SIAGA_NODE_NAME": f"bench-{n}"}, workers) for n in range(nodes)]
+        for server in servers:
+            server.start()
+        try:
+            started = time.monotonic()
+            acknowledged, retries = asyncio.run(incident_load(servers, token, clients, kills, interval))
+            elapsed = time.monotonic() - started
+            deadline = time.monotonic() + 15 + 60  # the lease, then the policy's first retries
+            while outbox_open(env) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            unfinished = outbox_open(env)
+        finally:
+            for server in servers:
+                server.stop()
+            receiver.close()
+    by_incident: dict[int, set[str]] = {}
+    times: Counter[str] = Counter()
+    for delivery, topic, incident in receiver.log:
+        if topic == "incident.created":
+            by_incident.setdefault(incident, set()).add(delivery)
+            times[delivery] += 1
+    incidents = list(acknowledged.values())
+    return {
+        "db": db, "nodes": nodes, "workers": workers, "clients": clients, "kills": kills, "seconds": elapsed,
+        "acknowledged": len(incidents), "retries": retries, "unfinished": unfinished,
+        "lost": sum(1 for i in incidents if i not in by_incident),
+        "duplicated": (len(incidents) - len(set(incidents)))
+        + sum(1 for i in incidents if len(by_incident.get(i, ())) > 1),
+        "resent": sum(1 for n in times.values() if n > 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=12)
@@ -210,10 +368,17 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--nodes", choices=["1", "2", "both"], default="1",
                         help="servers on one database (2: two nodes behind a balancer; PostgreSQL only)")
-    parser.add_argument("--smoke", action="store_true", help="one kill after 1 s, SQLite: the benchmark still works")
+    parser.add_argument("--deliveries", action="store_true",
+                        help="the outbox instead of the CTI lane: webhook deliveries of incidents under kill -9")
+    parser.add_argument("--smoke", action="store_true",
+                        help="one kill after 1 s, SQLite, the CTI lane and the outbox: the benchmark still works")
     args = parser.parse_args()
     if args.smoke:
         args.clients, args.kills, args.interval, args.db, args.nodes = 4, 1, 1.0, "sqlite", "1"
+    if args.deliveries or args.smoke:
+        deliveries_main(args)
+        if args.deliveries:
+            return
     runs = [(db, n) for db in (["sqlite", "postgres"] if args.db == "both" else [args.db])
             for n in ([1, 2] if args.nodes == "both" else [int(args.nodes)]) if n == 1 or db == "postgres"]
     rows = [run_one(db, args.workers or (1 if db == "sqlite" else 2), args.clients, args.kills, args.interval, n)
@@ -235,6 +400,28 @@ def main() -> None:
         result("crash_safety", f"acknowledged CTI events lost, {where}", r["lost"], "events", goal=0,
                duplicated=r["duplicated"], acknowledged=r["acknowledged"], audit=r["audit"])
     if any(r["lost"] or r["duplicated"] or r["resend_other"] or r["audit"] != "intact" for r in rows):
+        sys.exit(1)
+
+
+def deliveries_main(args: argparse.Namespace) -> None:
+    runs = [(db, n) for db in (["sqlite", "postgres"] if args.db == "both" else [args.db])
+            for n in ([1, 2] if args.nodes == "both" else [int(args.nodes)]) if n == 1 or db == "postgres"]
+    rows = [run_deliveries(db, args.workers or (1 if db == "sqlite" else 2), args.clients, args.kills, args.interval,
+                           n) for db, n in runs]
+    header = (f"{'database':<9} {'nodes':>5} {'workers':>7} {'clients':>7} {'kills':>5} {'acknowledged':>12} "
+              f"{'lost':>5} {'duplicated':>10} {'re-sent':>7} {'unfinished':>10} {'retries':>7}")
+    print("outbox: webhook deliveries of incident.created under kill -9")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['db']:<9} {r['nodes']:>5} {r['workers']:>7} {r['clients']:>7} {r['kills']:>5} "
+              f"{r['acknowledged']:>12} {r['lost']:>5} {r['duplicated']:>10} {r['resent']:>7} {r['unfinished']:>10} "
+              f"{r['retries']:>7}")
+    for r in rows:
+        where = f"{r['db']}, {r['nodes']} node(s), {r['kills']} kill -9"
+        result("crash_safety", f"acknowledged incidents whose webhook never arrived, {where}", r["lost"], "events",
+               goal=0, duplicated=r["duplicated"], resent=r["resent"], acknowledged=r["acknowledged"])
+    if any(r["lost"] or r["duplicated"] or r["unfinished"] for r in rows):
         sys.exit(1)
 
 
