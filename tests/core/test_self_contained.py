@@ -1,6 +1,6 @@
 """The repository carries everything it reads: nothing in it reads or points at a folder beside the clone.
 
-A public clone has nothing beside it, so a file that reads ``../shared`` (the engineers' reference folder)
+A public clone has nothing beside it, so a file that reads the engineers' reference folder beside the clone
 fails for every newcomer, and a comment or document that points there sends a reader nowhere.
 """
 
@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # spelt in parts, so that this file does not find itself
 SIBLING = "sha" + "red"
 PATTERNS = [
-    re.compile(r"\.\./" + SIBLING + r"\b"),  # ../shared in any text
-    re.compile(r"[\"']" + SIBLING + r"[\"']\s*/"),  # Path(...) / "shared" / ...
+    re.compile(r"\.\./" + SIBLING + r"\b"),  # the folder's relative path, in any text
+    re.compile(r"[\"']" + SIBLING + r"[\"']\s*/"),  # a path built from its name
     re.compile(r"/\s*[\"']" + SIBLING + r"[\"']"),
-    re.compile(r"steering repo", re.IGNORECASE),  # a repository a reader of this one cannot see
+    re.compile("steer" + "ing repo", re.IGNORECASE),  # a repository a reader of this one cannot see
 ]
 
 
@@ -36,7 +36,7 @@ def repository_files() -> list[Path]:
 def test_no_file_reads_or_points_beside_the_repository() -> None:
     offenders = []
     for path in repository_files():
-        if not path.exists() or path.suffix in {".png", ".ogg", ".mo", ".ts", ".wav", ".pdf"}:
+        if path == Path(__file__).resolve() or not path.exists() or path.suffix in {".png", ".ogg", ".mo", ".ts", ".wav", ".pdf"}:
             continue
         try:
             text = path.read_text(encoding="utf-8")
