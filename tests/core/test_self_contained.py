@@ -23,6 +23,9 @@ PATTERNS = [
 ]
 
 
+BINARY = {".png", ".ogg", ".mo", ".ts", ".wav", ".pdf"}
+
+
 def repository_files() -> list[Path]:
     try:
         listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
@@ -36,7 +39,7 @@ def repository_files() -> list[Path]:
 def test_no_file_reads_or_points_beside_the_repository() -> None:
     offenders = []
     for path in repository_files():
-        if path == Path(__file__).resolve() or not path.exists() or path.suffix in {".png", ".ogg", ".mo", ".ts", ".wav", ".pdf"}:
+        if path == Path(__file__).resolve() or not path.exists() or path.suffix in BINARY:
             continue
         try:
             text = path.read_text(encoding="utf-8")
