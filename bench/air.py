@@ -30,6 +30,7 @@ def cilegon_postcodes() -> list[str]:
         return sorted({row["postal_code"] for row in csv.DictReader(fh)})
 
 
+# The socket set-up repeats what siaga.broadcast.stb does on purpose: this reading imports nothing of siaga.
 class Air:
     """Boxes for ``postcodes`` reading the multicast ``group`` ("239.x.y.z:port") from now on."""
 

@@ -139,9 +139,9 @@ class Load:
                 await self.deliver(event["event_id"], json.dumps(event).encode(), number + serial)
 
 
-async def scenario(servers: list[Server], token: str, clients: int, kills: int, interval: float) -> Load:
-    load = Load(servers, token)
-    tasks = [asyncio.create_task(load.client(i)) for i in range(clients)]
+async def kill_in_turn(servers: list[Server], kills: int, interval: float) -> None:
+    """``kills`` times: ``interval`` s of load, then kill -9 of the next server and its start again; then
+    ``interval`` s more of load."""
     for kill in range(kills):
         await asyncio.sleep(interval)
         server = servers[kill % len(servers)]
@@ -149,6 +149,12 @@ async def scenario(servers: list[Server], token: str, clients: int, kills: int, 
         await asyncio.sleep(0.3)
         await asyncio.to_thread(server.start)
     await asyncio.sleep(interval)
+
+
+async def scenario(servers: list[Server], token: str, clients: int, kills: int, interval: float) -> Load:
+    load = Load(servers, token)
+    tasks = [asyncio.create_task(load.client(i)) for i in range(clients)]
+    await kill_in_turn(servers, kills, interval)
     load.stopping = True
     await asyncio.gather(*tasks)
     return load
@@ -291,13 +297,7 @@ async def incident_load(servers: list[Server], token: str, clients: int, kills: 
                 await asyncio.sleep(0.2)
 
     tasks = [asyncio.create_task(client(i)) for i in range(clients)]
-    for kill in range(kills):
-        await asyncio.sleep(interval)
-        server = servers[kill % len(servers)]
-        server.kill()
-        await asyncio.sleep(0.3)
-        await asyncio.to_thread(server.start)
-    await asyncio.sleep(interval)
+    await kill_in_turn(servers, kills, interval)
     stopping = True
     await asyncio.gather(*tasks)
     return acknowledged, retries
