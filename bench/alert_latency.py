@@ -56,8 +56,10 @@ def setup(db: str) -> None:
 
     call_command("migrate", verbosity=0)
     from siaga.runtime.reference import load_all
+    from siaga.runtime.roles import warm_warning_path
 
     load_all()
+    warm_warning_path()  # as every node does at its start (siaga.runtime.roles.Node)
 
 
 def measure(interval: float, runs: int, series: int = 0) -> list[float]:
