@@ -53,11 +53,16 @@ test: lint
 test-database: setup
 	SIAGA_ENV=test $(BIN)/pytest $(XDIST) -m database $(PYTEST_ARGS)
 
+# Two calendars at a time, each in one process with a test database of its own (var/clocks/<n>/); each
+# pass's output is printed when it ends.
 test-clocks: setup
-	@for clock in $(CLOCKS); do \
-	  echo "=== SIAGA_TEST_CLOCK=$$clock"; \
-	  SIAGA_ENV=test SIAGA_TEST_CLOCK=$$clock $(BIN)/pytest -q $(XDIST) -m calendar $(PYTEST_ARGS) || exit 1; \
-	done
+	@rm -rf var/clocks && mkdir -p var/clocks
+	@n=0; for clock in $(CLOCKS); do n=$$((n + 1)); echo "$$n $$clock"; done | xargs -P 2 -L 1 sh -c '\
+	  mkdir -p var/clocks/$$0; \
+	  SIAGA_ENV=test SIAGA_VAR_DIR=var/clocks/$$0 SIAGA_TEST_CLOCK=$$1 $(BIN)/pytest -q -m calendar $(PYTEST_ARGS) \
+	    > var/clocks/$$0.log 2>&1; status=$$?; \
+	  { echo "=== SIAGA_TEST_CLOCK=$$1 (exit $$status)"; cat var/clocks/$$0.log; } | flock var/clocks -c cat; \
+	  exit $$status'
 
 lint: setup
 	$(BIN)/ruff check src tests bench
