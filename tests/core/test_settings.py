@@ -42,6 +42,14 @@ def test_bad_block_stage_is_named(tmp_path: Path) -> None:
     assert "forever-ish" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["5", "1e12", "nan", "inf"])
+def test_an_outbox_lease_that_would_break_the_outbox_is_refused(tmp_path: Path, value: str) -> None:
+    """Found by the outside attack: 1e12 was taken, then every claim overflowed and every lane stopped."""
+    result = run({"SIAGA_OUTBOX_LEASE_SECONDS": value}, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "SIAGA_OUTBOX_LEASE_SECONDS" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_production_with_secret_starts(tmp_path: Path) -> None:
     result = run({"SIAGA_ENV": "production", "SIAGA_SECRET_KEY": "x" * 60,
                   "SIAGA_ALLOWED_HOSTS": "112.cilegon.go.id",

@@ -211,3 +211,17 @@ def test_a_webhook_secret_never_reaches_the_audit_log_in_clear(client: Any, acto
     assert all(row["after"]["secret"].startswith("sha256:") for row in shown.json() if row["after"])
     page = client.get(f"/admin/core/auditlog/{rows.first().pk}/change/").content.decode()
     assert secret not in page and "sha256:" in page
+
+
+def test_a_delivery_that_cannot_be_sent_fails_alone_and_the_others_go(actors: Any, receiver: Receiver) -> None:
+    """Found by the outside attack: a partner name that cannot go in an HTTP header (not ASCII) made the whole
+    round fail, leaving every row claimed with it 'sending' for good and the healthy webhook without events."""
+    Webhook.objects.create(name="bad", url=receiver.url, topics="incident.created", partner_name="Kota Serang\u2013B")
+    Webhook.objects.create(name="ok", url=receiver.url, topics="incident.created")
+    fire(actors["operator"])
+    assert tasks.deliver_due() == 2
+    statuses = dict(Delivery.objects.values_list("webhook__name", "status"))
+    assert statuses == {"bad": "retrying", "ok": "delivered"}, statuses
+    bad = Delivery.objects.get(webhook__name="bad")
+    assert bad.attempts == 1 and "UnicodeEncodeError" in bad.last_error
+    assert len(receiver.received) == 1

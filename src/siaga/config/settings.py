@@ -108,9 +108,9 @@ if LEASE_SECONDS < 2:
 # The outbox (siaga.core.outbox): a worker holds a row it is sending this long; a row whose worker died is sent
 # again after it. Longer than any channel's own time-out (webhooks 10 s), or a slow send is sent twice.
 OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", 120.0)
-if OUTBOX_LEASE_SECONDS < 15:
-    raise ImproperlyConfigured(f"SIAGA_OUTBOX_LEASE_SECONDS is {OUTBOX_LEASE_SECONDS:g}; it must be 15 s or more "
-                               "(longer than a webhook's 10 s time-out)")
+if not 15 <= OUTBOX_LEASE_SECONDS <= 3600:  # also refuses nan and inf
+    raise ImproperlyConfigured(f"SIAGA_OUTBOX_LEASE_SECONDS is {OUTBOX_LEASE_SECONDS:g}; it must be 15 to 3600 s "
+                               "(longer than a webhook's 10 s time-out; a dead worker's rows wait this long)")
 
 # Hazard feeds (siaga.hazards.poller). BMKG allows about 60 requests a minute per address: three feeds every
 # 5 s is 36. SIAGA_INATEWS_FEEDS has no default: its address comes with the BMKG agreement.

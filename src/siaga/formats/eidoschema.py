@@ -1,8 +1,8 @@
 """Checking an EIDO document against NENA's published schema (NENA911/EIDO-JSON, ``Schema/openapi.yaml``
 and its ``NIEMComponents``), when a deployment has a copy of it (``SIAGA_EIDO_SCHEMA_DIR``).
 
-NENA's schema is not shipped with Siaga112 (NENA publishes it for implementers; the tests read the copy in
-the project's shared data). It is an OpenAPI 3.0 document: its schemas are checked with
+NENA's schema is not shipped with Siaga112 (NENA publishes it for implementers; the tests read the copy
+bundled in tests/data/eido). It is an OpenAPI 3.0 document: its schemas are checked with
 openapi-schema-validator, their ``$ref`` to the NIEM files resolved from the same folder. One typo of the
 published file is read as meant: ``minItems: 1,`` (a string in YAML) is the number 1.
 """

@@ -67,7 +67,11 @@ def deliver_due(now: datetime | None = None, limit: int = 50, client: httpx.Clie
     http = client or httpx.Client(timeout=TIMEOUT)
     try:
         for delivery in claimed:
-            status_code, error, duration = _send(delivery, http)
+            try:
+                status_code, error, duration = _send(delivery, http)
+            except Exception as exc:  # a bad row (a header that cannot be encoded) fails alone, as a try
+                log.exception("webhook delivery %s could not be sent", delivery.pk)
+                status_code, error, duration = None, f"{type(exc).__name__}: {exc}"[:500], 0
             number = delivery.attempts + 1
             with transaction.atomic():
                 Attempt.objects.create(delivery=delivery, number=number, at=timezone.now(), status_code=status_code,
