@@ -1,5 +1,6 @@
-"""What every benchmark prints last: one line per measured figure, which bench/run.py (`make bench-smoke`, in `.ci/run`) parses after each
-``--smoke`` run (a benchmark that crashes, or stops printing its figures, fails CI instead of rotting).
+"""What every benchmark prints last: one line per measured figure, which bench/run.py (`make bench-smoke`, in
+`.ci/run`) parses after each ``--smoke`` run (a benchmark that crashes, or stops printing its figures, fails
+CI instead of rotting).
 
     BENCH {"bench": "warning_latency", "what": "...", "value": 1234.5, "unit": "ms", "goal": 2000.0, ...}
 
